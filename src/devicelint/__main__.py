@@ -1,0 +1,5 @@
+import sys
+
+from devicelint.cli import main
+
+sys.exit(main())

@@ -1,0 +1,82 @@
+"""What the analysis reports: findings, their fixes, and the rules' metadata."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    name: str
+    summary: str
+    fixable: bool
+
+
+RULES: dict[str, Rule] = {
+    rule.code: rule
+    for rule in (
+        Rule("DEV001", "inverted-device-conditional", "inverted device conditional reaches a torch device API", True),
+        Rule("DEV002", "invalid-device-string", "invalid device string reaches a torch device API", False),
+        Rule("DEV900", "syntax-error", "file could not be parsed", False),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Replace the text between two positions (1-based lines, 0-based character columns)."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    replacement: str
+
+
+@dataclass(frozen=True)
+class Location:
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem. Positions are 1-based lines and 0-based character columns."""
+
+    code: str
+    message: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    edits: tuple[Edit, ...] = ()
+    fix_note: str | None = None  # when applying the fix changes behaviour beyond the crash
+    related: tuple[Location, ...] = field(default=(), compare=False)
+
+    @property
+    def fixable(self) -> bool:
+        return bool(self.edits)
+
+    @property
+    def sort_key(self) -> tuple[int, int, str]:
+        return (self.line, self.column, self.code)
+
+
+@dataclass(frozen=True)
+class CodeFilter:
+    """``--select`` / ``--ignore``: codes or prefixes (``DEV``, ``DEV00``, ``DEV001``)."""
+
+    select: tuple[str, ...] = ("DEV",)
+    ignore: tuple[str, ...] = ()
+
+    def allows(self, code: str) -> bool:
+        selected = [s for s in self.select if code.startswith(s)]
+        ignored = [i for i in self.ignore if code.startswith(i)]
+        if not selected:
+            return False
+        # The more specific entry wins, as in ruff: --select DEV001 --ignore DEV beats the ignore.
+        return not ignored or max(map(len, selected)) > max(map(len, ignored))

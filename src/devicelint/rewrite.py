@@ -1,0 +1,182 @@
+"""Applies DEV001 fixes to source text, exactly: only the two literals change.
+
+Every front end that rewrites (``devicelint fix``, the libcst codemod, notebooks)
+goes through ``fix_text``, which also proves its own result: the module's AST
+after the fix may differ from the one before only in the swapped literals.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import os
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from devicelint.analysis import Settings, analyze_bytes, analyze_text
+from devicelint.findings import CodeFilter, Edit, Finding
+from devicelint.source import decode, parse, split_lines
+
+
+class UnsafeFixError(RuntimeError):
+    """A fix would have changed more than the literals it swaps (a devicelint bug)."""
+
+
+def apply_edits(text: str, edits: Iterable[Edit]) -> str:
+    lines = split_lines(text)
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line))
+
+    def offset(line: int, column: int) -> int:
+        return starts[line - 1] + column
+
+    pieces = []
+    cursor = 0
+    for edit in sorted(edits, key=lambda e: (e.line, e.column)):
+        begin, end = offset(edit.line, edit.column), offset(edit.end_line, edit.end_column)
+        if begin < cursor:
+            raise UnsafeFixError(f"overlapping edits at line {edit.line}")
+        pieces += [text[cursor:begin], edit.replacement]
+        cursor = end
+    pieces.append(text[cursor:])
+    return "".join(pieces)
+
+
+@dataclass(frozen=True)
+class FixResult:
+    text: str
+    fixed: tuple[Finding, ...]  # the findings whose edits were applied
+
+
+def fix_text(text: str, findings: Iterable[Finding]) -> FixResult | None:
+    """The text with every fixable finding's edits applied; None if nothing to fix."""
+    fixable = tuple(f for f in findings if f.edits)
+    if not fixable:
+        return None
+    edits = [e for f in fixable for e in f.edits]
+    new_text = apply_edits(text, edits)
+    if len(changed_strings(text, new_text)) != len(edits):
+        raise UnsafeFixError("the fix did not change exactly the literals it swaps")
+    return FixResult(new_text, fixable)
+
+
+def changed_strings(old_text: str, new_text: str) -> list[tuple[str, str]]:
+    """The string constants that differ between two modules, as (old, new) pairs.
+
+    Raises UnsafeFixError if anything but string constants differs, or if the new
+    text does not parse.
+    """
+    try:
+        old_tree, new_tree = parse(old_text), parse(new_text)
+    except SyntaxError as error:
+        raise UnsafeFixError(f"the fixed source does not parse: {error.msg}") from None
+    changed = [
+        (old.value, new.value)
+        for old, new in zip(ast.walk(old_tree), ast.walk(new_tree))
+        if isinstance(old, ast.Constant)
+        and isinstance(new, ast.Constant)
+        and isinstance(old.value, str)
+        and old.value != new.value
+    ]
+    if ast.dump(_BlankStrings().visit(old_tree)) != ast.dump(_BlankStrings().visit(new_tree)):
+        raise UnsafeFixError("the fix changed more than string literals")
+    return changed
+
+
+class _BlankStrings(ast.NodeTransformer):
+    def visit_Constant(self, node: ast.Constant) -> ast.Constant:
+        if isinstance(node.value, str):
+            node.value = ""
+        return node
+
+
+# --- files -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FileFix:
+    """The outcome of fixing one file."""
+
+    path: str
+    changed: bool = False  # the fixed content differs (written unless a dry run)
+    fixed: tuple[Finding, ...] = ()  # findings the fix removed
+    remaining: tuple[Finding, ...] = ()  # findings left (DEV002, unfixable DEV001, DEV900)
+    diff: str = ""
+    error: str | None = None
+
+
+def fix_source_bytes(
+    data: bytes, filename: str, settings: Settings, codes: CodeFilter = CodeFilter()
+) -> tuple[bytes | None, list[Finding], list[Finding]]:
+    """(new bytes or None, fixed findings, remaining findings) for one file's bytes."""
+    findings = [f for f in analyze_bytes(data, filename, settings) if codes.allows(f.code)]
+    if not any(f.edits for f in findings):
+        return None, [], findings
+    source = decode(data)
+    result = fix_text(source.text, findings)
+    assert result is not None
+    new_data = result.text.encode(source.encoding)
+    # Analyse the result again: positions after the swap, and proof the fix holds.
+    remaining = [f for f in analyze_text(result.text, filename, settings) if codes.allows(f.code)]
+    return new_data, list(result.fixed), remaining
+
+
+def fix_path(
+    path: str, settings: Settings, codes: CodeFilter = CodeFilter(), write: bool = True, want_diff: bool = False
+) -> FileFix:
+    """Fix one file on disk (the per-file task of ``devicelint fix``)."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError as error:
+        return FileFix(path, error=f"cannot read: {error.strerror or error}")
+    try:
+        new_data, fixed, remaining = fix_source_bytes(data, path, settings, codes)
+    except UnsafeFixError as error:
+        return FileFix(path, error=f"not fixed: {error}")
+    if new_data is None or new_data == data:
+        return FileFix(path, remaining=tuple(remaining))
+    diff = _unified_diff(path, data, new_data) if want_diff else ""
+    if write:
+        try:
+            write_atomically(path, new_data)
+        except OSError as error:
+            return FileFix(path, remaining=tuple(fixed) + tuple(remaining), error=f"cannot write: {error.strerror or error}")
+    return FileFix(path, True, tuple(fixed), tuple(remaining), diff)
+
+
+def _unified_diff(path: str, old: bytes, new: bytes) -> str:
+    old_text, new_text = decode(old).text, decode(new).text
+    return "".join(
+        difflib.unified_diff(
+            old_text.splitlines(keepends=True), new_text.splitlines(keepends=True), path, path
+        )
+    )
+
+
+def write_atomically(path: str, data: bytes) -> None:
+    """Replace the file's content in one rename: readers see the old or the new file, never half.
+
+    The temporary file lives in the same directory (same filesystem) and gets the
+    original's permission bits before the rename.
+    """
+    mode = os.stat(path).st_mode
+    if not os.access(path, os.W_OK):
+        raise PermissionError(13, "Permission denied (read-only file)", path)
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, temp = tempfile.mkstemp(prefix=".devicelint-", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temp, mode & 0o7777)
+        os.replace(temp, path)
+    except BaseException:
+        try:
+            os.unlink(temp)
+        except OSError:
+            pass
+        raise

@@ -1,0 +1,257 @@
+"""DEV001 and DEV002: which flows are findings, where they are reported, and the fix.
+
+DEV001 (inverted device conditional): ``P if S == C else S`` and its three mirror
+shapes, or ``if S == C: S = P``, where C is a concrete device and P a tracked
+mistake ("auto"), *and* P reaches a torch device sink. Reported at the
+conditional; the fix swaps the two literals.
+
+DEV002 (invalid device string): any other invalid string that reaches a sink.
+Reported at the sink's argument; no fix (the right device is not knowable).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from devicelint.findings import Edit, Finding, Location
+from devicelint.flow import DeviceMapUse, Flow, Origin, path_of
+from devicelint.vocabulary import Vocabulary
+
+
+@dataclass(frozen=True, eq=False)
+class InvertedConditional:
+    """A DEV001-shaped conditional: maps concrete ``concrete`` to invalid ``invalid``."""
+
+    node: ast.IfExp | ast.If
+    subject: ast.expr
+    concrete: ast.Constant
+    invalid: ast.Constant
+    yoda: bool  # the literal is on the left of the comparison
+    negated: bool  # the != shape: S if S != C else P
+
+
+def _is_str(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and isinstance(node.value, str)
+
+
+def _same_subject(a: ast.expr, b: ast.expr) -> bool:
+    if isinstance(a, ast.NamedExpr) or isinstance(b, ast.NamedExpr):
+        return False
+    path = path_of(a)
+    return path is not None and path == path_of(b)
+
+
+def _comparison(test: ast.expr, op: type, vocabulary: Vocabulary) -> tuple[ast.expr, ast.Constant, bool] | None:
+    """``S op C`` or ``C op S`` with C a concrete device literal -> (S, C, yoda)."""
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], op)):
+        return None
+    left, right = test.left, test.comparators[0]
+    for subject, literal, yoda in ((left, right, False), (right, left, True)):
+        if _is_str(literal) and not _is_str(subject) and vocabulary.is_concrete(literal.value):  # type: ignore[union-attr]
+            if path_of(subject) is not None and not isinstance(subject, ast.NamedExpr):
+                return subject, literal, yoda  # type: ignore[return-value]
+    return None
+
+
+def match_inverted_conditional(node: ast.AST, vocabulary: Vocabulary) -> InvertedConditional | None:
+    """The DEV001 shape of ``node``, if it has one (syntax only; reachability is flow's)."""
+    if isinstance(node, ast.IfExp):
+        if (found := _comparison(node.test, ast.Eq, vocabulary)) is not None:
+            subject, concrete, yoda = found
+            invalid, passthrough, negated = node.body, node.orelse, False
+        elif (found := _comparison(node.test, ast.NotEq, vocabulary)) is not None:
+            subject, concrete, yoda = found
+            invalid, passthrough, negated = node.orelse, node.body, True
+        else:
+            return None
+        if _is_str(invalid) and vocabulary.is_tracked(invalid.value) and _same_subject(subject, passthrough):  # type: ignore[union-attr]
+            return InvertedConditional(node, subject, concrete, invalid, yoda, negated)  # type: ignore[arg-type]
+        return None
+    if isinstance(node, ast.If) and not node.orelse and len(node.body) == 1:
+        found = _comparison(node.test, ast.Eq, vocabulary)
+        assign = node.body[0]
+        if (
+            found is not None
+            and isinstance(assign, ast.Assign)
+            and len(assign.targets) == 1
+            and _same_subject(found[0], assign.targets[0])
+            and _is_str(assign.value)
+            and vocabulary.is_tracked(assign.value.value)  # type: ignore[attr-defined]
+        ):
+            subject, concrete, yoda = found
+            return InvertedConditional(node, subject, concrete, assign.value, yoda, False)  # type: ignore[arg-type]
+    return None
+
+
+# --- positions -------------------------------------------------------------------
+
+
+class Positions:
+    """ast positions (UTF-8 byte columns) -> character columns of the source text."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+
+    def column(self, line: int, byte_column: int) -> int:
+        if 0 < line <= len(self.lines):
+            text = self.lines[line - 1]
+            if not text.isascii():
+                return len(text.encode("utf-8")[:byte_column].decode("utf-8", "replace"))
+        return byte_column
+
+    def span(self, node: ast.AST) -> tuple[int, int, int, int]:
+        end_line = node.end_lineno or node.lineno  # type: ignore[attr-defined]
+        return (
+            node.lineno,  # type: ignore[attr-defined]
+            self.column(node.lineno, node.col_offset),  # type: ignore[attr-defined]
+            end_line,
+            self.column(end_line, node.end_col_offset or 0),  # type: ignore[attr-defined]
+        )
+
+    def text(self, node: ast.AST) -> str:
+        line, col, end_line, end_col = self.span(node)
+        if line == end_line:
+            return self.lines[line - 1][col:end_col]
+        return self.lines[line - 1][col:] + "".join(self.lines[line : end_line - 1]) + self.lines[end_line - 1][:end_col]
+
+
+_SIMPLE_STRING = re.compile(r"(?s)([rRuU]?)('''|\"\"\"|'|\")(.*)\2")
+
+
+def _retyped(token: str, old: str, new: str) -> str | None:
+    """The literal ``token`` (holding ``old``) rewritten to hold ``new``, same prefix and quotes.
+
+    None when the token is not one plain literal (implicit concatenation, escapes),
+    where a textual swap could change more than the value.
+    """
+    match = _SIMPLE_STRING.fullmatch(token)
+    if match is None or match.group(3) != old or "\\" in token:
+        return None
+    prefix, quote, _ = match.groups()
+    return f"{prefix}{quote}{new}{quote}"
+
+
+def _quoted(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+# --- findings --------------------------------------------------------------------
+
+
+def _sink_key(flow: Flow) -> tuple[int, int]:
+    arg = flow.sink.argument
+    return (arg.lineno, arg.col_offset)
+
+
+def _origin_text(origin: Origin) -> str:
+    line = origin.node.lineno
+    if origin.role == "default":
+        return f"the default of parameter `{origin.parameter}` on line {line}"
+    if origin.role == "comparison":
+        return f"the comparison on line {line}"
+    if origin.role == "environment default":
+        return f"the environment-variable default on line {line}"
+    return f"line {line}"
+
+
+def _strategy_hint(value: str, vocabulary: Vocabulary) -> str:
+    if vocabulary.is_strategy(value):
+        return f"; {_quoted(value)} is a device_map strategy, not a device"
+    return ""
+
+
+def inverted_conditional_findings(
+    conditionals: Iterable[InvertedConditional],
+    flows: Iterable[Flow],
+    device_map_uses: Iterable[DeviceMapUse],
+    positions: Positions,
+) -> list[Finding]:
+    """DEV001 for each conditional whose invalid literal reaches a sink."""
+    reached: dict[int, list[Flow]] = {}
+    for flow in flows:
+        reached.setdefault(id(flow.origin.node), []).append(flow)
+    device_maps: dict[int, list[DeviceMapUse]] = {}
+    for use in device_map_uses:
+        device_maps.setdefault(id(use.origin.node), []).append(use)
+
+    findings = []
+    for cond in conditionals:
+        sinks = sorted(reached.get(id(cond.invalid), ()), key=_sink_key)
+        if not sinks:
+            continue
+        first = sinks[0].sink
+        c, p = cond.concrete.value, cond.invalid.value
+        c_token, p_token = positions.text(cond.concrete), positions.text(cond.invalid)
+        new_c_token, new_p_token = _retyped(c_token, c, p), _retyped(p_token, p, c)
+        edits: tuple[Edit, ...] = ()
+        if new_c_token is not None and new_p_token is not None:
+            edits = tuple(
+                sorted(
+                    (Edit(*positions.span(cond.concrete), new_c_token), Edit(*positions.span(cond.invalid), new_p_token)),
+                    key=lambda e: (e.line, e.column),
+                )
+            )
+        message = (
+            f"inverted device conditional turns {_quoted(c)} into {_quoted(p)}, which reaches "
+            f"{first.label} on line {first.argument.lineno}; use {_suggestion(cond, positions)}"
+        )
+        fix_note = None
+        maps = sorted(device_maps.get(id(cond.invalid), ()), key=lambda u: u.keyword.value.lineno)
+        if maps:
+            fix_note = (
+                f"the fix also changes device_map= on line {maps[0].keyword.value.lineno}: it then receives "
+                f"{_quoted(c)} (one device) instead of {_quoted(p)} (sharding over all GPUs)"
+            )
+            message += f"; note: {fix_note}"
+        related = tuple(
+            Location(*positions.span(flow.sink.argument), label=flow.sink.label) for flow in sinks
+        )
+        findings.append(Finding("DEV001", message, *positions.span(cond.node), edits, fix_note, related))
+    return findings
+
+
+def _suggestion(cond: InvertedConditional, positions: Positions) -> str:
+    """The corrected conditional, on one line, in the user's spelling."""
+    subject = _squash(positions.text(cond.subject))
+    c, p = cond.concrete.value, cond.invalid.value
+    c_text = _retyped(positions.text(cond.concrete), c, p) or _quoted(p)
+    p_text = _retyped(positions.text(cond.invalid), p, c) or _quoted(c)
+    op = "!=" if cond.negated else "=="
+    test = f"{c_text} {op} {subject}" if cond.yoda else f"{subject} {op} {c_text}"
+    if isinstance(cond.node, ast.If):
+        return f"if {test}: {subject} = {p_text}"
+    if cond.negated:
+        return f"{subject} if {test} else {p_text}"
+    return f"{p_text} if {test} else {subject}"
+
+
+def invalid_string_findings(flows: Iterable[Flow], vocabulary: Vocabulary, positions: Positions) -> list[Finding]:
+    """DEV002 once per sink argument reached by an invalid string not from a DEV001."""
+    by_argument: dict[int, list[Flow]] = {}
+    for flow in flows:
+        if flow.origin.role != "conditional":
+            by_argument.setdefault(id(flow.sink.argument), []).append(flow)
+    findings = []
+    for group in by_argument.values():
+        group.sort(key=lambda f: (f.origin.node.lineno, f.origin.node.col_offset))
+        flow = group[0]
+        sink, origin = flow.sink, flow.origin
+        value = origin.value
+        if origin.node is sink.argument:
+            message = f"invalid device string {_quoted(value)} passed to {sink.label}"
+        else:
+            message = f"invalid device string {_quoted(value)} reaches {sink.label}; it comes from {_origin_text(origin)}"
+            others = len({id(f.origin.node) for f in group}) - 1
+            if others:
+                message += f" (and {others} more)"
+        message += _strategy_hint(value, vocabulary)
+        related = () if origin.node is sink.argument else (Location(*positions.span(origin.node), label="origin"),)
+        findings.append(Finding("DEV002", message, *positions.span(sink.argument), related=related))
+    return findings
