@@ -59,7 +59,9 @@ def analyze_tree(
     conditionals = list(module.conditionals.values())
     flows = list(module.flows.values())
     positions = rules.Positions(lines)
-    findings = rules.inverted_conditional_findings(conditionals, flows, module.device_map_uses.values(), positions)
+    findings = rules.inverted_conditional_findings(
+        conditionals, flows, module.device_map_uses.values(), vocabulary, positions
+    )
     findings += rules.invalid_string_findings(flows, settings.vocabulary, positions)
     return sorted(findings, key=lambda f: f.sort_key)
 

@@ -171,6 +171,7 @@ def inverted_conditional_findings(
     conditionals: Iterable[InvertedConditional],
     flows: Iterable[Flow],
     device_map_uses: Iterable[DeviceMapUse],
+    vocabulary: Vocabulary,
     positions: Positions,
 ) -> list[Finding]:
     """DEV001 for each conditional whose invalid literal reaches a sink."""
@@ -204,10 +205,11 @@ def inverted_conditional_findings(
         )
         fix_note = None
         maps = sorted(device_maps.get(id(cond.invalid), ()), key=lambda u: u.keyword.value.lineno)
-        if maps:
+        if maps and vocabulary.is_strategy(p):
+            # device_map= accepted the strategy; after the swap it places the model on one device.
             fix_note = (
                 f"the fix also changes device_map= on line {maps[0].keyword.value.lineno}: it then receives "
-                f"{_quoted(c)} (one device) instead of {_quoted(p)} (sharding over all GPUs)"
+                f"{_quoted(c)} (one device) instead of {_quoted(p)} (a placement over all GPUs)"
             )
             message += f"; note: {fix_note}"
         related = tuple(

@@ -38,8 +38,8 @@ def _shape(shape: tuple[int, ...]) -> str:
 
 def _as_array(audio: object) -> np.ndarray:
     """numpy array, torch tensor or (nested) list -> numpy array, without copying needlessly."""
-    if isinstance(audio, np.ndarray):
-        return audio
+    if isinstance(audio, (np.ndarray, np.generic)):
+        return np.asarray(audio)
     if type(audio).__module__.split(".")[0] == "torch" and hasattr(audio, "detach"):
         tensor = audio.detach().cpu()  # type: ignore[attr-defined]
         if tensor.is_floating_point():
@@ -83,6 +83,8 @@ def to_mono_float32(audio: object) -> np.ndarray:
     else:
         raise InvalidAudioError(f"audio samples must be real numbers, got dtype {dtype}")
 
+    if samples.size == 0:
+        raise InvalidAudioError(f"audio is empty (shape {_shape(array.shape)})")
     if samples.ndim == 2:
         rows, cols = samples.shape
         if rows in (1, 2) and rows <= cols:
@@ -97,8 +99,6 @@ def to_mono_float32(audio: object) -> np.ndarray:
         raise InvalidAudioError(
             f"audio must be mono (n,) or stereo (2, n) / (n, 2), got {samples.ndim}-D shape {_shape(array.shape)}"
         )
-    if samples.size == 0:
-        raise InvalidAudioError(f"audio is empty (shape {_shape(array.shape)})")
     bad = np.count_nonzero(~np.isfinite(samples))
     if bad:
         raise InvalidAudioError(f"audio has {bad} non-finite sample(s) (NaN or inf) out of {samples.size}")

@@ -1,0 +1,126 @@
+"""The regression devicelint exists for, run for real against the tiny Qwen2-Audio checkpoint.
+
+fixtures/qwen2_audio/buggy_loader.py is shaped like the original loader:
+``device = "auto" if device == "cuda" else device``, kept on ``self`` and
+later used for ``inputs.to(self._device)``. These tests show that it really
+crashes with PyTorch's ``device string: auto`` error, that ``devicelint check``
+points at the conditional (DEV001), and that the copy repaired by
+``devicelint fix`` works.
+
+The ``devicelint`` CLI contract used here: ``devicelint check PATH`` prints
+``path:line:col: DEV001 message`` lines and exits 1 on findings;
+``devicelint fix PATH`` rewrites the file in place.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import torch
+
+from ._support import BUGGY_EXPR, BUGGY_LOADER, FIXED_EXPR, TONE_PROMPT, conditional_line, load_module, run_python, tone
+
+CUDA = torch.cuda.is_available()
+NO_CUDA_REASON = "needs a CUDA GPU (torch.cuda.is_available() is False)"
+AUTO_DEVICE_ERROR = re.compile(r"device type at start of device string: auto")
+
+
+# ---------------------------------------------------------------- (a) the bug is real
+
+
+def test_buggy_loader_loads_then_crashes_on_inputs_to_auto(tiny_checkpoint: Path) -> None:
+    # "cuda" is turned into "auto": from_pretrained(device_map="auto") is fine
+    # (CPU here, GPU on a GPU box), inputs.to("auto") is not. Torch rejects the
+    # string while parsing it, before any CUDA call.
+    buggy = load_module(BUGGY_LOADER, "buggy_loader")
+    loader = buggy.Qwen2AudioLoader(str(tiny_checkpoint), device="cuda")
+    assert loader._device == "auto"
+    if not CUDA:
+        assert loader.model.device == torch.device("cpu")
+    with pytest.raises(RuntimeError, match=AUTO_DEVICE_ERROR):
+        loader.chat(tone(), TONE_PROMPT, sampling_rate=16_000)
+
+
+# ---------------------------------------------------------------- (c) devicelint finds it
+
+
+def test_devicelint_check_reports_dev001_on_the_conditional() -> None:
+    result = run_python("-m", "devicelint", "check", str(BUGGY_LOADER))
+    assert result.returncode == 1, (result.returncode, result.stdout, result.stderr)
+    line = conditional_line(BUGGY_LOADER)
+    findings = [f for f in result.stdout.splitlines() if " DEV001 " in f]
+    assert findings, result.stdout
+    assert any(re.search(rf"buggy_loader\.py:{line}:\d+: DEV001 ", f) for f in findings), (line, result.stdout)
+
+
+# ---------------------------------------------------------------- (b) devicelint fix repairs it
+
+
+def test_devicelint_fix_swaps_only_the_conditional(fixed_loader_path: Path) -> None:
+    before = BUGGY_LOADER.read_text(encoding="utf-8").splitlines()
+    after = fixed_loader_path.read_text(encoding="utf-8").splitlines()
+    line = conditional_line(BUGGY_LOADER)
+    assert len(after) == len(before)
+    assert BUGGY_EXPR in before[line - 1]
+    assert after[line - 1] == before[line - 1].replace(BUGGY_EXPR, FIXED_EXPR)
+    assert [a for i, a in enumerate(after) if i != line - 1] == [b for i, b in enumerate(before) if i != line - 1]
+
+
+def test_fixed_copy_passes_devicelint_check(fixed_loader_path: Path) -> None:
+    result = run_python("-m", "devicelint", "check", str(fixed_loader_path))
+    assert "DEV001" not in result.stdout, result.stdout
+    assert "Traceback" not in result.stderr, result.stderr
+
+
+def test_fixed_loader_answers_with_auto_on_cpu(tiny_checkpoint: Path, fixed_loader_path: Path) -> None:
+    if CUDA:
+        pytest.skip("with CUDA, device='auto' picks cuda: covered by the gpu test")
+    from devicelint.reference.qwen2_audio import Qwen2AudioChat
+
+    fixed = load_module(fixed_loader_path, "fixed_loader_cpu")
+    loader = fixed.Qwen2AudioLoader(str(tiny_checkpoint), device="auto")
+    assert loader._device == "cpu"
+    reply = loader.chat(tone(), TONE_PROMPT, sampling_rate=16_000, max_new_tokens=8)
+    # Same template, same greedy decoding: the reference loader gives the same answer.
+    reference = Qwen2AudioChat.from_pretrained(tiny_checkpoint, device="cpu")
+    assert reply == reference.chat(tone(), TONE_PROMPT, 16_000, max_new_tokens=8)
+    assert reply.strip()
+
+
+@pytest.mark.skipif(CUDA, reason="CUDA is available here; the gpu test covers device='cuda'")
+def test_fixed_loader_with_cuda_on_a_cpu_machine_fails_in_torch_not_on_auto(
+    tiny_checkpoint: Path, fixed_loader_path: Path
+) -> None:
+    fixed = load_module(fixed_loader_path, "fixed_loader_nocuda")
+    with pytest.raises((AssertionError, RuntimeError)) as caught:
+        fixed.Qwen2AudioLoader(str(tiny_checkpoint), device="cuda")
+    message = str(caught.value)
+    assert not AUTO_DEVICE_ERROR.search(message)
+    assert re.search(r"cuda|nvidia", message, re.IGNORECASE), message
+
+
+# ---------------------------------------------------------------- the same on a GPU machine
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not CUDA, reason=NO_CUDA_REASON)
+def test_gpu_buggy_loader_crashes_with_auto(tiny_checkpoint: Path) -> None:
+    buggy = load_module(BUGGY_LOADER, "buggy_loader_gpu")
+    loader = buggy.Qwen2AudioLoader(str(tiny_checkpoint), device="auto")  # auto -> cuda -> "auto"
+    assert loader._device == "auto"
+    assert loader.model.device.type == "cuda"
+    with pytest.raises(RuntimeError, match=AUTO_DEVICE_ERROR):
+        loader.chat(tone(), TONE_PROMPT, sampling_rate=16_000)
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not CUDA, reason=NO_CUDA_REASON)
+@pytest.mark.parametrize("device", ["auto", "cuda"])
+def test_gpu_fixed_loader_answers_on_cuda(tiny_checkpoint: Path, fixed_loader_path: Path, device: str) -> None:
+    fixed = load_module(fixed_loader_path, f"fixed_loader_gpu_{device}")
+    loader = fixed.Qwen2AudioLoader(str(tiny_checkpoint), device=device)
+    assert loader._device == "cuda"
+    assert loader.model.device.type == "cuda"
+    assert loader.chat(tone(), TONE_PROMPT, sampling_rate=16_000, max_new_tokens=8).strip()

@@ -1,0 +1,236 @@
+"""``devicelint check``: the real command on real files."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from helpers import devicelint, devicelint_json, flake8
+
+BUGGY = '''\
+import torch
+
+
+def load(batch, device):
+    device = "auto" if device == "cuda" else device
+    return batch.to(device)
+'''
+
+TWO_RULES = '''\
+import torch
+
+
+def load(batch, device, other="gpu"):
+    device = "auto" if device == "cuda" else device
+    batch.to(other)
+    return batch.to(device)
+'''
+
+
+def test_clean_file_exits_0(write) -> None:
+    path = write("ok.py", "import torch\n\ndef f(x):\n    return x.to('cuda')\n")
+    result = devicelint("check", path)
+    assert result.returncode == 0
+    assert result.stdout == "All checks passed!\n"
+
+
+def test_findings_exit_1_with_text_lines_and_summary(write) -> None:
+    path = write("bug.py", BUGGY)
+    result = devicelint("check", path)
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert lines[0] == (
+        f'{path}:5:14: DEV001 [*] inverted device conditional turns "cuda" into "auto", which reaches .to() '
+        'on line 6; use "cuda" if device == "auto" else device'
+    )
+    assert lines[-1] == "Found 1 problem (1 fixable with `devicelint fix`)."
+
+
+def test_json_format(write) -> None:
+    path = write("bug.py", TWO_RULES)
+    items = devicelint_json(path)
+    assert [(i["code"], i["line"], i["column"], i["fixable"]) for i in items] == [
+        ("DEV001", 5, 14, True),
+        ("DEV002", 6, 14, False),
+    ]
+    first = items[0]
+    assert set(first) >= {"filename", "line", "column", "end_line", "end_column", "code", "message", "fixable"}
+    assert (first["end_line"], first["end_column"]) == (5, 52)
+    assert first["filename"] == str(path)
+    assert [e["replacement"] for e in first["fix"]["edits"]] == ['"cuda"', '"auto"']
+    assert first["related"][0]["label"] == ".to()"
+
+
+@pytest.mark.parametrize(
+    ("options", "codes"),
+    [
+        ((), ["DEV001", "DEV002"]),
+        (("--select", "DEV001"), ["DEV001"]),
+        (("--select", "DEV00"), ["DEV001", "DEV002"]),
+        (("--ignore", "DEV001"), ["DEV002"]),
+        (("--select", "DEV002,DEV001", "--ignore", "DEV002"), ["DEV001"]),
+        (("--ignore", "DEV"), []),
+        (("--select", "dev002"), ["DEV002"]),
+    ],
+)
+def test_select_and_ignore(write, options, codes) -> None:
+    path = write("bug.py", TWO_RULES)
+    assert [i["code"] for i in devicelint_json(*options, path)] == codes
+
+
+@pytest.mark.parametrize(
+    ("comment", "reported"),
+    [
+        ("# noqa", False),
+        ("# noqa: DEV001", False),
+        ("# noqa:DEV001", False),
+        ("# NOQA: DEV", False),
+        ("# noqa: E501,DEV001", False),
+        ("# noqa: DEV002", True),
+        ("# noqa : DEV002", False),  # flake8 reads this as a blanket noqa
+        ("# not a noqa", True),
+    ],
+)
+def test_noqa_agrees_with_flake8(write, comment, reported) -> None:
+    path = write("bug.py", BUGGY.replace("else device\n", f"else device  {comment}\n"))
+    codes = [i["code"] for i in devicelint_json(path)]
+    assert ("DEV001" in codes) is reported
+    assert ("DEV001" in flake8("--select", "DEV", path).stdout) is reported
+
+
+def test_file_level_noqa(write) -> None:
+    path = write("bug.py", "# flake8: noqa\n" + BUGGY)
+    assert devicelint("check", path).returncode == 0
+
+
+def test_syntax_error_is_dev900_and_the_run_goes_on(write, tmp_path) -> None:
+    write("a_broken.py", 'device = "auto"\ndef f(:\n    pass\n')
+    write("b_bug.py", BUGGY)
+    items = devicelint_json(tmp_path)
+    assert [(i["filename"].rsplit("/", 1)[-1], i["code"]) for i in items] == [
+        ("a_broken.py", "DEV900"),
+        ("b_bug.py", "DEV001"),
+    ]
+    assert items[0]["message"].startswith("syntax error:")
+    assert items[0]["line"] == 2
+
+
+def test_syntax_error_only_matters_in_files_the_prescan_keeps(write) -> None:
+    """A broken file without any candidate string costs nothing and reports nothing."""
+    path = write("broken.py", "def f(:\n")
+    assert devicelint("check", path).returncode == 0
+
+
+def test_syntax_error_with_candidate_is_reported(write) -> None:
+    path = write("broken.py", 'x = "auto"\ndef f(:\n')
+    result = devicelint("check", path)
+    assert result.returncode == 1
+    assert f"{path}:2:7: DEV900 syntax error:" in result.stdout
+
+
+@pytest.mark.parametrize("content", ["", "# just a comment\n# and another one, mentioning 'auto'\n", "\n\n\n"])
+def test_empty_and_comment_only_files_are_clean(write, content) -> None:
+    path = write("empty.py", content)
+    result = devicelint("check", path)
+    assert (result.returncode, result.stdout) == (0, "All checks passed!\n")
+
+
+def test_non_utf8_file_with_coding_cookie(write) -> None:
+    source = (
+        "# -*- coding: latin-1 -*-\n"
+        "import torch\n"
+        "def f(x, device):\n"
+        '    d = "auto" if device == "cuda" else device; s = "é"\n'
+        '    s = "é"; return x.to("auto" if device == "cuda:0" else device)\n'
+    )
+    path = write("latin.py", source.encode("latin-1"))
+    items = devicelint_json(path)
+    # Columns count characters, not bytes: "é" is one column, as flake8 prints it.
+    assert [(i["code"], i["line"], i["column"]) for i in items] == [("DEV001", 5, 26)]
+    assert f"{path}:5:26: DEV001" in flake8("--select", "DEV", path).stdout
+
+
+def test_undecodable_file_is_dev900(write) -> None:
+    path = write("bad.py", b'x = "auto"\ny = "\xff\xfe"\n')
+    items = devicelint_json(path)
+    assert [i["code"] for i in items] == ["DEV900"]
+    assert "decode" in items[0]["message"]
+
+
+def test_directory_without_python_files(tmp_path) -> None:
+    (tmp_path / "notes.txt").write_text('device = "auto"\n')
+    result = devicelint("check", tmp_path)
+    assert result.returncode == 0
+    assert "no Python files" in result.stderr
+
+
+def test_directories_skip_virtualenvs_and_build_output(write, tmp_path) -> None:
+    write("pkg/mod.py", BUGGY)
+    for skipped in (".git/hooks/x.py", "build/lib/x.py", "venv/lib/x.py", "node_modules/x.py", "__pycache__/x.py"):
+        write(skipped, BUGGY)
+    write("env/pyvenv.cfg", "home = /usr\n")
+    write("env/lib/x.py", BUGGY)
+    assert [i["filename"] for i in devicelint_json(tmp_path)] == [str(tmp_path / "pkg" / "mod.py")]
+
+
+def test_explicit_file_in_excluded_directory_is_checked(write) -> None:
+    path = write("build/x.py", BUGGY)
+    assert devicelint("check", path).returncode == 1
+
+
+def test_default_path_is_current_directory(write, tmp_path) -> None:
+    write("bug.py", BUGGY)
+    result = devicelint("check", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stdout.startswith("bug.py:5:14: DEV001")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("check", "/nonexistent/path.py"),
+        ("check", "--select", "E501", "."),
+        ("check", "--format", "xml", "."),
+        ("check", "--jobs", "many", "."),
+        ("frobnicate",),
+        (),
+        ("rule", "DEV999"),
+    ],
+)
+def test_usage_errors_exit_2_without_traceback(args, tmp_path) -> None:
+    result = devicelint(*args, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip()
+
+
+def test_console_script_and_module_agree(write) -> None:
+    path = write("bug.py", BUGGY)
+    script = shutil.which("devicelint")
+    assert script is not None, "the devicelint console script is installed"
+    from helpers import run
+
+    assert run(script, "check", path).stdout == devicelint("check", path).stdout
+
+
+def test_version() -> None:
+    from devicelint import __version__
+
+    result = devicelint("--version")
+    assert (result.returncode, result.stdout.strip()) == (0, f"devicelint {__version__}")
+
+
+def test_rule_docs_have_the_four_sections() -> None:
+    for code in ("DEV001", "DEV002", "DEV900"):
+        result = devicelint("rule", code)
+        assert result.returncode == 0
+        for section in ("## What it does", "## Why is this bad?", "## Example", "## Fix"):
+            assert section in result.stdout, (code, section)
+
+
+def test_output_is_machine_readable_json(write) -> None:
+    path = write("bug.py", BUGGY)
+    result = devicelint("check", "--format", "json", path)
+    assert result.returncode == 1
+    assert isinstance(json.loads(result.stdout), list)

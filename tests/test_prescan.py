@@ -1,0 +1,67 @@
+"""The byte pre-scan: cheap, and never says "nothing here" to a file with a finding."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from strategies import module
+
+from devicelint.analysis import DEFAULT_SETTINGS, Settings, analyze_tree
+from devicelint.source import parse, split_lines
+
+PRESCAN = DEFAULT_SETTINGS.prescan
+
+
+@pytest.mark.parametrize(
+    ("source", "matches"),
+    [
+        ('device = "auto"', True),
+        ("device = 'auto'", True),
+        ('x = """auto"""', True),
+        ('d = "balanced_low_0"', True),
+        ('d = "sequential"', True),
+        ('d = "gpu:1"', True),
+        ('d = "cuda0"', True),
+        ('d = "CUDA"', True),
+        ('d = "auto:0"', True),
+        ('t.to(device="cuda:x")', True),  # any non-device string right after a sink
+        ('torch.device("")', True),
+        ("torch.zeros(2, device='')", True),
+        ('torch.load(f, map_location="gpu")', True),
+        ('torch.device("cuda:1")', False),
+        ('t.to(device="cpu")', False),
+        ('x.to("km")', False),  # positional .to() of a non-device string: units, not devices
+        ("import autograd  # automatic", False),
+        ('s = "automatic"', False),
+        ('s = "Sequential"', False),
+        ('nn.Sequential(a, b)', False),
+        ('key = "auto_map"', False),
+        ('torch.device("npu:0")', False),  # an out-of-tree backend counts as a device
+    ],
+)
+def test_prescan_pairs(source: str, matches: bool) -> None:
+    assert PRESCAN.matches_text(source) is matches
+    assert PRESCAN.matches_bytes(source.encode()) is matches
+
+
+def test_extra_device_types_and_sinks_extend_the_scan() -> None:
+    custom = Settings.create(extra_device_types=["musa2"], extra_sinks=["mylib.place:where"])
+    assert PRESCAN.matches_text('torch.device("musa2:0")')
+    assert not custom.prescan.matches_text('torch.device("musa2:0")')
+    assert not PRESCAN.matches_text('place(x, where="cuda:x")')
+    assert custom.prescan.matches_text('place(x, where="cuda:x")')
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(module())
+def test_prescan_is_sound_and_scoping_loses_nothing(source: str) -> None:
+    """If the whole-module analysis finds something, the pre-scan and the scoped analysis see it."""
+    tree, lines = parse(source), split_lines(source)
+    whole = analyze_tree(tree, lines, DEFAULT_SETTINGS, None)
+    if whole:
+        assert PRESCAN.matches_text(source)
+    candidate_lines = {source.count("\n", 0, offset) + 1 for offset in PRESCAN.candidates(source)}
+    scoped = analyze_tree(parse(source), lines, DEFAULT_SETTINGS, candidate_lines)
+    assert [(f.line, f.column, f.code, f.message) for f in scoped] == [
+        (f.line, f.column, f.code, f.message) for f in whole
+    ]
