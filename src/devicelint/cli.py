@@ -56,6 +56,11 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: .)")
     common.add_argument("--select", type=_codes, default=("DEV",), metavar="CODES", help="codes or prefixes to report (default: DEV)")
     common.add_argument("--ignore", type=_codes, default=(), metavar="CODES", help="codes or prefixes to leave out")
+    common.add_argument(
+        "--files",
+        action="store_true",
+        help="the PATHs are the complete list of files, possibly empty (no default to .): for pre-commit",
+    )
     common.add_argument("--jobs", "-j", type=_jobs, default=0, metavar="N", help="worker processes (default: all cores)")
     common.add_argument("--extra-device-types", type=lambda v: tuple(s.strip() for s in v.split(",") if s.strip()), default=(), metavar="TYPES", help="device types your torch build accepts besides torch's own (e.g. npu,musa)")
     common.add_argument("--extra-sinks", type=lambda v: tuple(s.strip() for s in v.split(",") if s.strip()), default=(), metavar="SINKS", help="your own functions that parse devices: name[:ARG], e.g. mylib.place:device")
@@ -81,19 +86,22 @@ def _settings(args: argparse.Namespace) -> Settings:
         raise UsageError(f"--extra-sinks: {error}") from None
 
 
-def _files(paths: Sequence[str]) -> list[str]:
+def _files(args: argparse.Namespace) -> list[str]:
+    if args.files and not args.paths:
+        return []  # pre-commit passed no files: nothing to do, not the whole tree
+    paths = args.paths or ["."]
     try:
-        files = [str(p) for p in discover(paths or ["."])]
+        files = [str(p) for p in discover(paths)]
     except DiscoveryError as error:
         raise UsageError(str(error)) from None
     if not files:
-        print(f"warning: no Python files found under {', '.join(paths or ['.'])}", file=sys.stderr)
+        print(f"warning: no Python files found under {', '.join(paths)}", file=sys.stderr)
     return files
 
 
 def run_check(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    files = _files(args.paths)
+    files = _files(args)
     codes = CodeFilter(args.select, args.ignore)
     results: list[Reported] = []
     failed = False
@@ -110,7 +118,7 @@ def run_check(args: argparse.Namespace) -> int:
 
 def run_fix(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    files = _files(args.paths)
+    files = _files(args)
     codes = CodeFilter(args.select, args.ignore)
     dry_run = args.diff or args.check
     task = functools.partial(fix_path, settings=settings, codes=codes, write=not dry_run, want_diff=args.diff)

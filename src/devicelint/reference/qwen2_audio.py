@@ -34,7 +34,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._audio import AudioFileError, prepare_audio, read_wav
+from ._audio import AudioFileError, prepare_audio, read_wav, to_mono_float32
 from ._devices import DeviceRequest, is_auto, parse_device, resolve_device
 from ._errors import (
     CheckpointNotFoundError,
@@ -325,6 +325,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         # Cheap checks first, before torch is imported.
         samples, rate = read_wav(args.audio)
+        to_mono_float32(samples)  # empty / non-finite / too many channels
         check_checkpoint_dir(args.model)
         parse_device(args.device)
         _quiet_transformers()
