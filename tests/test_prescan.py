@@ -22,7 +22,9 @@ PRESCAN = DEFAULT_SETTINGS.prescan
         ('d = "sequential"', True),
         ('d = "gpu:1"', True),
         ('d = "cuda0"', True),
-        ('d = "CUDA"', True),
+        ('d = "CUDA"', False),  # wrong case is reported only at a sink...
+        ('x.to("CUDA")', True),  # ...including a positional .to()
+        ('torch.device("Cuda:0")', True),
         ('d = "auto:0"', True),
         ('t.to(device="cuda:x")', True),  # any non-device string right after a sink
         ('torch.device("")', True),
@@ -36,12 +38,23 @@ PRESCAN = DEFAULT_SETTINGS.prescan
         ('s = "Sequential"', False),
         ('nn.Sequential(a, b)', False),
         ('key = "auto_map"', False),
+        ("# device = 'auto' in a comment", False),
+        ('"""\nUse device_map="auto" here.\n"""', False),  # docstring text
+        ('backend = device + "auto"', False),  # an operand: the result is not followed
+        ('options = {"auto": 1}', False),  # a dict key
+        ('x = cfg["gpu"]', False),  # a subscript key
+        ('x = ["gpu"]', True),  # a list element may be iterated
+        ('m = AutoModel.from_pretrained(p, device_map="auto")', False),
+        ('if device == "auto": pass', True),  # a test refines the subject to "auto"
+        ('f"x.to(device=\'{device}\')"', False),  # inside an f-string
         ('torch.device("npu:0")', False),  # an out-of-tree backend counts as a device
     ],
 )
 def test_prescan_pairs(source: str, matches: bool) -> None:
-    assert PRESCAN.matches_text(source) is matches
-    assert PRESCAN.matches_bytes(source.encode()) is matches
+    """Whether the file would be parsed: the byte scan, then the candidates' surroundings."""
+    assert bool(PRESCAN.candidates(source)) is matches
+    if matches:
+        assert PRESCAN.matches_text(source) and PRESCAN.matches_bytes(source.encode())
 
 
 def test_extra_device_types_and_sinks_extend_the_scan() -> None:

@@ -282,6 +282,7 @@ class Frame:
         self.global_names = global_names
         self.is_module = is_module
         self.loops: list[_Loop] = []
+        self.stored_on_self: set[Path] = set()  # self paths this method assigns
 
     # -- values -------------------------------------------------------------------
 
@@ -312,6 +313,8 @@ class Frame:
         for key in [k for k in state if len(k) > n and k[:n] == path]:
             del state[key]
         state[path] = value
+        if n > 1 and path[0] == self.self_name:
+            self.stored_on_self.add(path)
         if path[0] in self.global_names and value:
             writes = self.module.global_writes
             writes[path] = writes.get(path, EMPTY) | value
@@ -323,10 +326,12 @@ class Frame:
         and when it calls another method on ``self``. A value stored and then
         overwritten before either point is never seen elsewhere.
         """
-        if state is None or self.class_summary is None or self.self_name is None:
+        if state is None or self.class_summary is None or not self.stored_on_self:
             return
+        stored = self.stored_on_self
         for path, value in state.items():
-            if value and len(path) > 1 and path[0] == self.self_name:
+            # Only what this method stored: a test like `if self.x == "auto"` reads, not writes.
+            if value and path[0] == self.self_name and any(path[: len(p)] == p for p in stored):
                 self.class_summary.add(path[1:], value)
 
     def refine_path(self, state: State, path: Path, keep: Callable[[Origin], bool]) -> None:
@@ -770,14 +775,11 @@ class Frame:
         for use in self.module.catalog.uses(call, name):
             value = values.get(id(use.argument), EMPTY)
             argument = use.argument
-            if (
-                use.strict
-                and not value
-                and isinstance(argument, ast.Constant)
-                and isinstance(argument.value, str)
-                and not self.vocabulary.is_concrete(argument.value)
-            ):
-                value = frozenset({self.module.origin(argument, "literal")})
+            if not value and isinstance(argument, ast.Constant) and isinstance(argument.value, str):
+                # A literal written at the sink: any non-device string at a strict sink.
+                literal = argument.value
+                if (self.vocabulary.is_device_like(literal) if not use.strict else not self.vocabulary.is_concrete(literal)):
+                    value = frozenset({self.module.origin(argument, "literal")})
             self.module.record_sink(use, value)
         return self.call_result(call, name, values)
 

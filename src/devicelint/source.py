@@ -11,6 +11,7 @@ must never say no to a file the analysis would report on.
 from __future__ import annotations
 
 import ast
+import bisect
 import io
 import re
 import tokenize
@@ -18,7 +19,7 @@ import warnings
 from dataclasses import dataclass
 
 from devicelint.sinks import SinkCatalog
-from devicelint.vocabulary import Vocabulary
+from devicelint.vocabulary import WRONG_CASE_PATTERN, Vocabulary
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 
@@ -71,7 +72,8 @@ class PreScan:
         lookbehinds = "|".join(f'(?<={re.escape(p)}")' for p in sorted(prefixes))
         pattern = (
             rf'"(?:(?:{vocabulary.tracked_pattern})"'
-            rf'|(?:{lookbehinds})(?!(?:{vocabulary.types_pattern})(?::[0-9]+)?"))'
+            rf'|(?:{lookbehinds})(?!(?:{vocabulary.types_pattern})(?::[0-9]+)?")'
+            rf'|(?<=\.to\(")(?={WRONG_CASE_PATTERN}"))'
         )
         # The pattern starts with a literal '"', which lets the regex engine skip
         # ahead with a fast search; single quotes are folded into double ones first.
@@ -85,5 +87,78 @@ class PreScan:
         return self._text.search(text.replace("'", '"')) is not None
 
     def candidates(self, text: str) -> list[int]:
-        """Offsets in ``text`` of every candidate literal (empty: nothing to analyse)."""
-        return [m.start() for m in self._text.finditer(text.replace("'", '"'))]
+        """Offsets in ``text`` of the candidate literals that can start a value.
+
+        The matches of the scan, minus those whose surroundings show they can never
+        become a value the analysis follows (see ``_is_inert``). Empty: nothing to
+        analyse, so the file is not even parsed.
+        """
+        folded = text.replace("'", '"')
+        triple_quotes = [m.start() for m in _TRIPLE_QUOTE.finditer(folded)]
+        return [
+            m.start()
+            for m in self._text.finditer(folded)
+            if not _is_inert(text, folded, m.start(), triple_quotes)
+        ]
+
+
+_TRIPLE_QUOTE = re.compile('"""')
+_IDENTIFIER_END = re.compile(r"[\w)\]]\Z")
+
+
+def _in_string_or_comment(head: str) -> bool:
+    """Whether the end of a line's first part lies inside a string or a comment.
+
+    A left-to-right scan of one line: enough for single-line strings and comments
+    (triple-quoted text spanning lines is handled by the caller).
+    """
+    quote = ""
+    i, n = 0, len(head)
+    while i < n:
+        char = head[i]
+        if quote:
+            if char == "\\":
+                i += 1
+            elif head.startswith(quote, i):
+                i += len(quote) - 1
+                quote = ""
+        elif char == "#":
+            return True
+        elif char in "\"'":
+            quote = head[i : i + 3] if head[i : i + 3] in ('"""', "'''") else char
+            i += len(quote) - 1
+        i += 1
+    return bool(quote)
+
+
+def _is_inert(text: str, folded: str, start: int, triple_quotes: list[int]) -> bool:
+    """True when the string literal opening at ``start`` can never carry a value to a sink.
+
+    A cheap look at the characters around the literal (quotes folded to '"'). Each
+    context listed here is one the analysis ignores anyway, so skipping it changes
+    no result; a wrong guess (a '#' inside a string) only costs a parse.
+    """
+    opened = bisect.bisect_left(triple_quotes, start)
+    if opened % 2 and triple_quotes[opened - 1] != start - 2:
+        return True  # inside a docstring or other triple-quoted text (not """auto""" itself)
+    line_start = text.rfind("\n", 0, start) + 1
+    head = text[line_start:start]
+    if _in_string_or_comment(head):
+        return True  # inside another string (an f-string's text) or a comment
+    if head[-1:] in ("f", "F", "b", "B"):
+        return True  # f-string or bytes: never a plain str constant
+    end = folded.find('"', start + 1)
+    if end < 0:
+        return True
+    after = folded[end + 1 : end + 3].lstrip(" ")[:1]
+    before_text = folded[max(0, start - 40) : start].rstrip()
+    before = before_text[-1:]
+    if after in ("+", "%", ".") or before in ("+", "%"):
+        return True  # an operand or a method receiver: the result is not followed
+    if after == ":" and folded[end + 1 : end + 3].lstrip(" ")[1:2] != "=" and before in ("{", ","):
+        return True  # a dict key
+    if before == "[" and after == "]" and _IDENTIFIER_END.search(before_text[:-1].rstrip()):
+        return True  # a subscript key: cfg["gpu"]
+    if before_text.endswith(("device_map=", "device_map =")):
+        return True  # what device_map= receives is fine
+    return False

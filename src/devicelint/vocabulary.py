@@ -4,11 +4,13 @@ Two kinds of invalid strings matter:
 
 * *tracked* mistakes are followed through variables, attributes and dicts: the
   placement strategies of ``device_map=`` ("auto", "balanced", ...) and the common
-  slips ("gpu", "cuda0", "CUDA", "auto:1"). They are rare in code that is not about
+  slips ("gpu", "cuda0", "auto:1"). They are rare in code that is not about
   devices, so a byte pre-scan can look for them cheaply.
-* any other non-device string is reported only where it is written directly as a
-  sink's argument (``torch.device("cuda:x")``): following every string literal
-  through every variable would cost a parse of every file.
+* any other non-device string ("CUDA", "cuda:x", "") is reported only where it is
+  written directly as a sink's argument (``torch.device("cuda:x")``): following
+  every string literal through every variable would cost a parse of every file.
+  A positional ``.to(x)`` may be a unit conversion (``quantity.to("km")``), so
+  there only tracked mistakes and wrong-case device names ("CUDA") count.
 """
 
 from __future__ import annotations
@@ -37,7 +39,9 @@ PLACEMENT_STRATEGIES: tuple[str, ...] = ("auto", "balanced", "balanced_low_0", "
 _GPU = r"(?:gpu|GPU|Gpu)"
 _STRATEGY = r"(?:auto|balanced_low_0|balanced|sequential)"
 # Upper-case and capitalised spellings of the common device types (torch rejects "CUDA").
-_WRONG_CASE = r"(?:CUDA|Cuda|CPU|Cpu|MPS|Mps|XPU|Xpu)"
+# Not followed through variables: in real code these are mostly dispatch keys and
+# labels ("CUDA" backend), so only a literal written at a sink is reported.
+WRONG_CASE_PATTERN = r"(?:CUDA|Cuda|CPU|Cpu|MPS|Mps|XPU|Xpu)(?::[0-9]+)?"
 
 
 @dataclass(frozen=True)
@@ -54,8 +58,9 @@ class Vocabulary:
         types = "|".join(sorted(map(re.escape, self.device_types), key=len, reverse=True))
         concrete = re.compile(rf"(?:{types})(?::[0-9]+)?")
         tracked = re.compile(
-            rf"{_STRATEGY}(?::[0-9]+)?|{_GPU}(?::?[0-9]+)?|(?:{types})[0-9]+|{_WRONG_CASE}(?::[0-9]+)?"
+            rf"{_STRATEGY}(?::[0-9]+)?|{_GPU}(?::?[0-9]+)?|(?:{types})[0-9]+"
         )
+        object.__setattr__(self, "_wrong_case", re.compile(WRONG_CASE_PATTERN))
         object.__setattr__(self, "_concrete", concrete)
         object.__setattr__(self, "_tracked", tracked)
         object.__setattr__(self, "types_pattern", types)
@@ -68,6 +73,10 @@ class Vocabulary:
     def is_tracked(self, value: str) -> bool:
         """True for the mistakes that are followed through variables ("auto", "gpu", ...)."""
         return self._tracked.fullmatch(value) is not None  # type: ignore[attr-defined]
+
+    def is_device_like(self, value: str) -> bool:
+        """A tracked mistake or a wrong-case device type: reported even at positional .to()."""
+        return self.is_tracked(value) or self._wrong_case.fullmatch(value) is not None  # type: ignore[attr-defined]
 
     def is_strategy(self, value: str) -> bool:
         return value.split(":", 1)[0] in PLACEMENT_STRATEGIES

@@ -26,7 +26,7 @@ def conditional_line(path: Path) -> int:
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.IfExp) and isinstance(node.body, ast.Constant) and node.body.value == "auto":
             return node.lineno
-    raise AssertionError(f"no `\"auto\" if ... else ...` conditional in {path}")
+    raise AssertionError(f'no `"auto" if ... else ...` conditional in {path}')
 
 
 def tone(freq: float = 440.0, seconds: float = 1.0, rate: int = 16_000, amplitude: float = 0.5) -> np.ndarray:

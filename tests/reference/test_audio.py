@@ -106,13 +106,16 @@ def test_bad_audio_raises_one_line_value_error(audio: object, needle: str) -> No
 # ---------------------------------------------------------------- resample
 
 
-@pytest.mark.parametrize(("orig", "new", "freq"), [(44_100, 16_000, 440), (48_000, 16_000, 3_000), (8_000, 16_000, 1_000)])
+@pytest.mark.parametrize(
+    ("orig", "new", "freq"), [(44_100, 16_000, 440), (48_000, 16_000, 3_000), (8_000, 16_000, 1_000)]
+)
 def test_resampling_keeps_a_tone_frequency_and_level(orig: int, new: int, freq: float) -> None:
     x = tone(freq, seconds=1.0, rate=orig)
     y = resample(x, orig, new)
     assert y.dtype == np.float32
     assert y.size == -(-x.size * new // orig)
-    core = y[new // 20 : -new // 20]  # away from the zero-padded edges
+    edge = new // 20  # stay away from the zero-padded ends
+    core = y[edge:-edge]
     assert abs(_peak_hz(core, new) - freq) <= 1.5
     assert _amplitude(core) == pytest.approx(0.5, rel=0.01)
 

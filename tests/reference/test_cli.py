@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,7 @@ from ._support import run_python, tone, write_wav
 MODULE = ("-m", "devicelint.reference.qwen2_audio")
 
 
-def _cli(*args: str):  # noqa: ANN202 - CompletedProcess[str]
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     return run_python(*MODULE, *args)
 
 
@@ -52,7 +53,7 @@ def test_json_output(tiny_checkpoint: Path, tiny_chat: Qwen2AudioChat, tmp_path:
     assert payload["prompt"] == "What is it?"
 
 
-def _assert_one_line_error(result, *needles: str) -> None:  # noqa: ANN001
+def _assert_one_line_error(result: subprocess.CompletedProcess[str], *needles: str) -> None:
     assert result.returncode == 2, (result.returncode, result.stderr)
     assert result.stdout == ""
     lines = result.stderr.splitlines()

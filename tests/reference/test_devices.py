@@ -115,7 +115,8 @@ def test_a_cuda_index_past_the_last_gpu_is_unavailable() -> None:
         resolve_device(f"cuda:{index}")
 
 
-@pytest.mark.skipif(not CUDA, reason="needs a CUDA GPU")
+@pytest.mark.gpu
+@pytest.mark.skipif(not CUDA, reason="needs a CUDA GPU (torch.cuda.is_available() is False)")
 def test_cuda_resolves_with_an_explicit_index() -> None:
     assert resolve_device("cuda") == torch.device("cuda", 0)
 

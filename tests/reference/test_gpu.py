@@ -29,6 +29,7 @@ def test_tiny_model_on_cuda_matches_cpu(tiny_checkpoint: Path, tone_reply: str, 
     if device == "auto" and torch.cuda.device_count() > 1:
         pytest.skip("with several GPUs 'auto' shards: see the multi-GPU test")
     chat = Qwen2AudioChat.from_pretrained(tiny_checkpoint, device=device, dtype="float32")
+    assert not chat.sharded
     assert chat.input_device == torch.device("cuda", 0)
     assert {p.device for p in chat.model.parameters()} == {torch.device("cuda", 0)}
     assert chat.chat(tone(), TONE_PROMPT, 16_000, max_new_tokens=8) == tone_reply
@@ -45,7 +46,7 @@ def test_cpu_tensors_are_moved_to_the_gpu(tiny_checkpoint: Path, tone_reply: str
 @pytest.mark.skipif(torch.cuda.device_count() < 2, reason="needs at least 2 CUDA GPUs for device_map='auto' sharding")
 def test_auto_shards_over_several_gpus_and_feeds_the_embedding_device(tiny_checkpoint: Path, tone_reply: str) -> None:
     chat = Qwen2AudioChat.from_pretrained(tiny_checkpoint, device="auto", dtype="float32")
-    assert hasattr(chat.model, "hf_device_map"), "device='auto' with several GPUs must load with device_map='auto'"
+    assert chat.sharded, "device='auto' with several GPUs must load with device_map='auto'"
     embedding_device = chat.model.get_input_embeddings().weight.device
     assert chat.input_device == embedding_device
     assert chat.input_device.type == "cuda"

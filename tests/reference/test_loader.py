@@ -33,6 +33,7 @@ def test_model_and_inputs_live_on_the_resolved_device(tiny_chat: Qwen2AudioChat)
     assert tiny_chat.input_device == torch.device("cpu")
     assert {p.device for p in tiny_chat.model.parameters()} == {torch.device("cpu")}
     assert tiny_chat.model.dtype == torch.float32
+    assert not tiny_chat.sharded
     assert "input_device='cpu'" in repr(tiny_chat)
 
 
@@ -122,7 +123,7 @@ def test_missing_and_invalid_checkpoint_directories(tmp_path: Path) -> None:
     with pytest.raises(CheckpointNotFoundError, match="model directory not found") as caught:
         Qwen2AudioChat.from_pretrained(tmp_path / "missing")
     assert isinstance(caught.value, FileNotFoundError)
-    with pytest.raises(InvalidCheckpointError, match="no config.json"):
+    with pytest.raises(InvalidCheckpointError, match=r"no config\.json"):
         Qwen2AudioChat.from_pretrained(tmp_path)
     (tmp_path / "config.json").write_text('{"model_type": "whisper"}')
     with pytest.raises(InvalidCheckpointError, match="not Qwen2-Audio"):

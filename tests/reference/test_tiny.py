@@ -86,4 +86,3 @@ def test_cli_reports_an_unwritable_directory_in_one_line(tmp_path: Path) -> None
     result = run_python("-m", "devicelint.reference.tiny", str(blocker / "sub"))
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: ")
-

@@ -17,9 +17,9 @@ from importlib import import_module
 from typing import Any
 
 __all__ = [
+    "DeviceUnavailableError",
     "InvalidAudioError",
     "InvalidDeviceError",
-    "DeviceUnavailableError",
     "Qwen2AudioChat",
     "make_tiny_checkpoint",
     "resolve_device",

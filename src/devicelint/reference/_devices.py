@@ -25,7 +25,7 @@ from ._errors import DeviceUnavailableError, InvalidDeviceError
 if TYPE_CHECKING:
     import torch
 
-__all__ = ["ACCEPTED", "DeviceRequest", "STRATEGIES", "is_auto", "parse_device", "resolve_device"]
+__all__ = ["ACCEPTED", "STRATEGIES", "DeviceRequest", "is_auto", "parse_device", "resolve_device"]
 
 #: What ``parse_device`` accepts, as written in error messages.
 ACCEPTED = '"auto", "cpu", "cuda", "cuda:N", "mps", "xpu", "xpu:N" or a torch.device'
@@ -131,7 +131,7 @@ def is_auto(requested: object) -> bool:
 
 
 def _unavailable(name: str, why: str) -> DeviceUnavailableError:
-    return DeviceUnavailableError(f"device {_q(name)} is not available: {why}; pass \"auto\" or \"cpu\"")
+    return DeviceUnavailableError(f'device {_q(name)} is not available: {why}; pass "auto" or "cpu"')
 
 
 def _check_indexed(kind: str, index: int | None, available: bool, count: int, why: str) -> int:

@@ -27,7 +27,6 @@ CLI::
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import os
 import sys
@@ -52,9 +51,9 @@ if TYPE_CHECKING:
     from transformers import ProcessorMixin, Qwen2AudioForConditionalGeneration
 
 __all__ = [
+    "DEFAULT_PROMPT",
     "AudioFileError",
     "CheckpointNotFoundError",
-    "DEFAULT_PROMPT",
     "DeviceError",
     "DeviceRequest",
     "DeviceUnavailableError",
@@ -141,23 +140,24 @@ class Qwen2AudioChat:
     sharded over several GPUs.
     """
 
-    def __init__(self, model: Qwen2AudioForConditionalGeneration, processor: ProcessorMixin) -> None:
+    def __init__(
+        self, model: Qwen2AudioForConditionalGeneration, processor: ProcessorMixin, *, sharded: bool = False
+    ) -> None:
         self.model = model
         self.processor = processor
+        #: True when loaded with ``device_map="auto"`` over several GPUs.
+        self.sharded = sharded
         # With device_map sharding the first module to see input_ids is the
         # embedding table, wherever accelerate put it.
         self._input_device = model.get_input_embeddings().weight.device
-        generation = copy.deepcopy(model.generation_config)
-        # Greedy, reproducible decoding; unset the sampling knobs a real
-        # checkpoint ships so transformers does not warn that they are ignored.
-        generation.do_sample = False
-        generation.num_beams = 1
-        generation.temperature = None
-        generation.top_p = None
-        generation.top_k = None
-        if generation.pad_token_id is None:
-            generation.pad_token_id = processor.tokenizer.pad_token_id or processor.tokenizer.eos_token_id
-        self._generation_config = generation
+        # Greedy and reproducible. Passed as generate() kwargs rather than a
+        # GenerationConfig: then the sampling knobs a real checkpoint ships
+        # (temperature, top_p, ...) count as inherited and transformers does
+        # not warn that greedy decoding ignores them.
+        self._generate_kwargs: dict[str, Any] = {"do_sample": False, "num_beams": 1}
+        if model.generation_config.pad_token_id is None:
+            pad = processor.tokenizer.pad_token_id
+            self._generate_kwargs["pad_token_id"] = pad if pad is not None else processor.tokenizer.eos_token_id
 
     @classmethod
     def from_pretrained(
@@ -194,7 +194,7 @@ class Qwen2AudioChat:
             reason = one_line(lines[0]) if lines else type(exc).__name__
             raise InvalidCheckpointError(f"cannot load Qwen2-Audio checkpoint from {path}: {reason}") from exc
         _check_consistent(path, processor, model)
-        return cls(model.eval(), processor)
+        return cls(model.eval(), processor, sharded=shard)
 
     @property
     def input_device(self) -> torch.device:
@@ -263,12 +263,10 @@ class Qwen2AudioChat:
             key: value.to(self.input_device) if isinstance(value, torch.Tensor) else value
             for key, value in inputs.items()
         }
-        generation = copy.deepcopy(self._generation_config)
-        generation.max_new_tokens = max_new_tokens
         with torch.inference_mode():
-            output = self.model.generate(**model_inputs, generation_config=generation)
-        new_tokens = output[0, model_inputs["input_ids"].shape[1] :]
-        return self.processor.tokenizer.decode(new_tokens, skip_special_tokens=True)
+            output = self.model.generate(**model_inputs, **self._generate_kwargs, max_new_tokens=max_new_tokens)
+        prompt_length = model_inputs["input_ids"].shape[1]
+        return self.processor.tokenizer.decode(output[0, prompt_length:], skip_special_tokens=True)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(model={self.model.name_or_path!r}, input_device={str(self.input_device)!r})"
@@ -339,6 +337,7 @@ def main(argv: list[str] | None = None) -> int:
             "reply": reply,
             "device": str(chat.input_device),
             "device_map": {k: str(v) for k, v in chat.device_map.items()},
+            "sharded": chat.sharded,
             "model": str(args.model),
             "audio": str(args.audio),
             "sampling_rate": rate,

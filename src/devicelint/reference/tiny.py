@@ -3,8 +3,8 @@
 Why: the reference loader and the regression tests must run the *real*
 ``transformers`` Qwen2-Audio code path (processor, chat template, audio
 encoder, ``generate``) on any machine, with no network and in well under a
-second per answer. A real checkpoint is 16 GB; this one is a few hundred KB
-and is rebuilt byte-for-byte identically from a seed.
+second per answer. A real checkpoint is 16 GB; this one is about 1 MB (about
+250k parameters) and is rebuilt byte-for-byte identically from a seed.
 
 What is real about it: a byte-level BPE tokenizer trained with ``tokenizers``
 (Qwen2's own pre-tokenizer and ByteLevel decoder), the Qwen2-Audio special
@@ -43,8 +43,8 @@ __all__ = [
     "CHAT_TEMPLATE",
     "SPECIAL_TOKENS",
     "TINY_CHUNK_SECONDS",
-    "make_tiny_checkpoint",
     "main",
+    "make_tiny_checkpoint",
 ]
 
 #: Qwen2-Audio's special tokens, in the order they get ids 0..5 here.
@@ -154,9 +154,11 @@ def _train_tokenizer_files() -> tuple[dict[str, int], list[tuple[str, str]]]:
     return dict(model["vocab"]), merges
 
 
-def _build_processor(out: Path) -> tuple[int, int, int]:
-    """Write tokenizer + feature extractor + chat template; return
-    (tokenizer vocabulary size, ``<|AUDIO|>`` id, ``<|endoftext|>`` id)."""
+def _build_processor(out: Path) -> dict[str, int]:
+    """Write tokenizer + feature extractor + chat template into ``out``.
+
+    Returns the special token ids plus ``"size"``, the tokenizer's length.
+    """
     from transformers import Qwen2AudioProcessor, Qwen2Tokenizer, WhisperFeatureExtractor
 
     vocab, merges = _train_tokenizer_files()
@@ -184,18 +186,21 @@ def _build_processor(out: Path) -> tuple[int, int, int]:
         chat_template=CHAT_TEMPLATE,
     )
     processor.save_pretrained(out)
-    return (
-        len(tokenizer),
-        tokenizer.convert_tokens_to_ids("<|AUDIO|>"),
-        tokenizer.convert_tokens_to_ids("<|endoftext|>"),
-    )
+    ids = {token: tokenizer.convert_tokens_to_ids(token) for token in SPECIAL_TOKENS}
+    return {**ids, "size": len(tokenizer)}
 
 
-def _build_model(out: Path, *, seed: int, n_tokens: int, audio_id: int, special_ids: list[int]) -> None:
-    """Write a seeded random Qwen2AudioForConditionalGeneration + generation config."""
+def _build_model(out: Path, *, seed: int, ids: dict[str, int]) -> None:
+    """Write a seeded random Qwen2AudioForConditionalGeneration + generation config.
+
+    ``ids`` is what ``_build_processor`` returned.
+    """
     import torch
     from transformers import GenerationConfig, Qwen2AudioConfig, Qwen2AudioForConditionalGeneration
 
+    n_tokens = ids["size"]
+    special_ids = [ids[token] for token in SPECIAL_TOKENS]
+    end_of_turn, end_of_text = ids["<|im_end|>"], ids["<|endoftext|>"]
     vocab_size = -(-n_tokens // 64) * 64
     n_frames = TINY_CHUNK_SECONDS * _SAMPLING_RATE // _HOP_LENGTH
     config = Qwen2AudioConfig(
@@ -220,11 +225,11 @@ def _build_model(out: Path, *, seed: int, n_tokens: int, audio_id: int, special_
             "num_key_value_heads": 2,
             "max_position_embeddings": 1024,
             "tie_word_embeddings": False,
-            "pad_token_id": special_ids[0],
-            "eos_token_id": special_ids[2],
+            "pad_token_id": end_of_text,
+            "eos_token_id": end_of_turn,
             "bos_token_id": None,
         },
-        audio_token_index=audio_id,
+        audio_token_index=ids["<|AUDIO|>"],
     )
     torch.manual_seed(seed)
     model = Qwen2AudioForConditionalGeneration(config).eval()
@@ -234,8 +239,8 @@ def _build_model(out: Path, *, seed: int, n_tokens: int, audio_id: int, special_
         weight[n_tokens:] = 0.0
     model.generation_config = GenerationConfig(
         bos_token_id=None,
-        eos_token_id=[special_ids[2], special_ids[0]],  # <|im_end|>, <|endoftext|>
-        pad_token_id=special_ids[0],
+        eos_token_id=[end_of_turn, end_of_text],
+        pad_token_id=end_of_text,
         do_sample=False,
         max_new_tokens=16,
     )
@@ -250,12 +255,7 @@ def make_tiny_checkpoint(out_dir: str | os.PathLike[str], *, seed: int = _DEFAUL
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    n_tokens, audio_id, _ = _build_processor(out)
-    from transformers import AutoTokenizer
-
-    tokenizer = AutoTokenizer.from_pretrained(out, local_files_only=True)
-    special_ids = [tokenizer.convert_tokens_to_ids(t) for t in SPECIAL_TOKENS]
-    _build_model(out, seed=seed, n_tokens=n_tokens, audio_id=audio_id, special_ids=special_ids)
+    _build_model(out, seed=seed, ids=_build_processor(out))
     return out
 
 
