@@ -4,6 +4,10 @@
 
 It asks the shared analysis what to rewrite and applies the same text edits as
 ``devicelint fix``; libcst then writes the module back. Nothing is re-detected here.
+
+Configuration: each file gets the ``[tool.devicelint]`` of the pyproject.toml nearest
+to it (extra-sinks, extra-device-types, select/ignore, per-file-ignores), unless
+``settings`` was set on the class, which then wins for every file.
 """
 
 from __future__ import annotations
@@ -24,8 +28,19 @@ class FixInvertedDeviceConditional(CodemodCommand):
     settings: Settings = DEFAULT_SETTINGS
 
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
+        from devicelint.config import config_near
+
         text = tree.code
-        result = fix_text(text, analyze_text(text, self.context.filename or "<unknown>", self.settings))
+        filename = self.context.filename or "<unknown>"
+        settings = self.settings
+        findings = None
+        if self.context.filename:
+            file_settings, rules = config_near(self.context.filename)
+            if settings is DEFAULT_SETTINGS:
+                settings = file_settings
+            codes = rules.codes_for(self.context.filename)
+            findings = [f for f in analyze_text(text, filename, settings) if codes.allows(f.code)]
+        result = fix_text(text, findings if findings is not None else analyze_text(text, filename, settings))
         if result is None:
             raise SkipFile("no inverted device conditional to fix")
         # Same encoding, newline and indentation as the original module.

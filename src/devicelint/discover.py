@@ -1,64 +1,230 @@
-"""Which files to check: the paths given, with directories walked for Python files."""
+"""Which files to check: the paths given, with directories walked for Python files and notebooks.
+
+Walking a directory skips what ruff skips: the ``exclude`` patterns (by default
+DEFAULT_EXCLUDES: VCS folders, virtual environments, caches, build output), any
+virtual environment (a folder with ``pyvenv.cfg``), and, inside a git repository,
+what its ``.gitignore`` files (every level, with negation) and ``.git/info/exclude``
+ignore, matched by pathspec's gitignore implementation. As in git, .gitignore files
+count only inside a repository.
+
+A path given explicitly is always checked, even if excluded or ignored, unless
+``force_exclude`` is set (ruff's ``--force-exclude``, for pre-commit, which passes
+every changed file): then the ``exclude`` patterns apply to it and its parents.
+Symlinked directories are followed once (a loop ends the descent), broken links are
+skipped, and a directory that cannot be listed is reported, not fatal.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
-# Never descended into when walking a directory (a path given explicitly is still checked).
+import pathspec
+
+from devicelint.globs import PatternSet, absolute
+
 # ruff's default excludes, plus build/ and __pycache__/.
-DEFAULT_EXCLUDES = frozenset(
-    {
-        ".bzr", ".direnv", ".eggs", ".git", ".git-rewrite", ".hg", ".ipynb_checkpoints", ".mypy_cache",
-        ".nox", ".pants.d", ".pyenv", ".pytest_cache", ".pytype", ".ruff_cache", ".svn", ".tox", ".venv",
-        ".vscode", "__pypackages__", "__pycache__", "_build", "buck-out", "build", "dist", "node_modules",
-        "site-packages", "venv",
-    }
-)
+DEFAULT_EXCLUDES: tuple[str, ...] = (
+    ".bzr", ".direnv", ".eggs", ".git", ".git-rewrite", ".hg", ".ipynb_checkpoints", ".mypy_cache",
+    ".nox", ".pants.d", ".pyenv", ".pytest_cache", ".pytype", ".ruff_cache", ".svn", ".tox", ".venv",
+    ".vscode", "__pypackages__", "__pycache__", "_build", "buck-out", "build", "dist", "node_modules",
+    "site-packages", "venv", "*.egg-info",
+)  # fmt: skip
 PYTHON_SUFFIXES = (".py", ".pyi")
+NOTEBOOK_SUFFIX = ".ipynb"
+CHECKED_SUFFIXES = (*PYTHON_SUFFIXES, NOTEBOOK_SUFFIX)
 
 
 class DiscoveryError(Exception):
     """A path the user gave does not exist."""
 
 
-def discover(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
-    """Files to check, in a stable order: explicit files first-come, walked files sorted."""
-    seen: set[Path] = set()
-    found: list[Path] = []
+@dataclass(frozen=True)
+class FileOptions:
+    """How directories are walked and which explicit paths are dropped."""
+
+    exclude: PatternSet = field(default_factory=lambda: PatternSet.compile(DEFAULT_EXCLUDES, absolute(".")))
+    respect_gitignore: bool = True
+    force_exclude: bool = False
+    root: str = field(default_factory=lambda: absolute("."))  # where force-exclude stops looking at parents
+
+    def force_excluded(self, path: str | os.PathLike[str]) -> bool:
+        """For ``--force-exclude``: the path or one of its parents below the project root is excluded."""
+        if not self.force_exclude:
+            return False
+        current = absolute(path)
+        while True:
+            if self.exclude.matches(current):
+                return True
+            parent = os.path.dirname(current)
+            if current == self.root or parent == current or not (parent + os.sep).startswith(self.root + os.sep):
+                return False
+            current = parent
+
+
+@dataclass
+class Discovery:
+    files: list[str] = field(default_factory=list)
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (path, message): folders that could not be read
+
+
+def discover(paths: Iterable[str | os.PathLike[str]], options: FileOptions | None = None) -> Discovery:
+    """Files to check, in a stable order: explicit files first-come, walked files sorted
+    (a folder's files, then its subfolders), each file once."""
+    options = options or FileOptions()
+    seen: set[tuple[int, int]] = set()  # (device, inode): each real file once
+    result = Discovery()
     for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            candidates: Iterable[Path] = _walk(path)
-        elif path.exists():
-            candidates = [path]
+        path = str(Path(raw))  # "./a.py" -> "a.py", as reported
+        if os.path.isdir(path):
+            if options.force_excluded(path):
+                continue
+            candidates: Iterable[tuple[str, tuple[int, int]]] = _walk(path, options, result.errors)
+        elif os.path.exists(path):
+            if options.force_excluded(path):
+                continue
+            stat = os.stat(path)
+            candidates = [(path, (stat.st_dev, stat.st_ino))]
         else:
-            raise DiscoveryError(f"{raw}: no such file or directory")
-        for candidate in candidates:
-            key = candidate.resolve()
+            raise DiscoveryError(f"{path}: no such file or directory")
+        for candidate, key in candidates:
             if key not in seen:
                 seen.add(key)
-                found.append(candidate)
-    return found
+                result.files.append(candidate)
+    return result
 
 
-def _is_virtualenv(path: Path) -> bool:
-    return (path / "pyvenv.cfg").is_file()
+# --- .gitignore ------------------------------------------------------------------------
 
 
-def _walk(root: Path) -> Iterator[Path]:
+@dataclass(frozen=True)
+class _GitIgnore:
+    """The .gitignore rules in force in one directory: each level's file, shallow to deep."""
+
+    levels: tuple[tuple[str, pathspec.GitIgnoreSpec], ...] = ()
+
+    def ignored(self, absolute_path: str, is_dir: bool) -> bool:
+        verdict = None
+        for base, spec in self.levels:
+            relative = _relative(absolute_path, base) + ("/" if is_dir else "")
+            include = spec.check_file(relative).include
+            if include is not None:
+                verdict = include  # a deeper .gitignore overrides a shallower one, as in git
+        return bool(verdict)
+
+    def enter(self, directory: str) -> _GitIgnore:
+        spec = _read_spec(os.path.join(directory, ".gitignore"))
+        return _GitIgnore((*self.levels, (directory, spec))) if spec is not None else self
+
+
+def _relative(path: str, base: str) -> str:
+    """``path`` below ``base`` in gitignore's form (``/`` separators); both absolute and normalised."""
+    prefix = base if base.endswith(os.sep) else base + os.sep
+    relative = path[len(prefix) :] if path.startswith(prefix) else os.path.relpath(path, base)
+    return relative.replace(os.sep, "/") if os.sep != "/" else relative
+
+
+def _read_spec(path: str) -> pathspec.GitIgnoreSpec | None:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return pathspec.GitIgnoreSpec.from_lines(handle.read().splitlines())
+    except OSError:
+        return None
+
+
+def _repository_root(directory: str) -> str | None:
+    current = directory
+    while True:
+        if os.path.exists(os.path.join(current, ".git")):
+            return current
+        parent = os.path.dirname(current)
+        if parent == current:
+            return None
+        current = parent
+
+
+def _gitignore_above(root: str) -> _GitIgnore | None:
+    """The rules in force at ``root`` from the repository's root down to ``root``'s parent;
+    None outside a git repository."""
+    repository = _repository_root(root)
+    if repository is None:
+        return None
+    rules = _GitIgnore()
+    exclude = _read_spec(os.path.join(repository, ".git", "info", "exclude"))
+    if exclude is not None:
+        rules = _GitIgnore(((repository, exclude),))
+    directory = repository
+    for part in os.path.relpath(root, repository).split(os.sep) if root != repository else ():
+        rules = rules.enter(directory)
+        directory = os.path.join(directory, part)
+    # A folder given explicitly is walked even when ignored itself: drop the rules that ignore it.
+    if root != repository and rules.ignored(root, is_dir=True):
+        rules = _GitIgnore()
+    return rules
+
+
+# --- walking ------------------------------------------------------------------------------
+
+
+def _identity(stat: os.stat_result) -> tuple[int, int]:
+    return stat.st_dev, stat.st_ino
+
+
+def _is_virtualenv(directory: str) -> bool:
+    return os.path.isfile(os.path.join(directory, "pyvenv.cfg"))
+
+
+def _child(shown: str, name: str) -> str:
+    return name if shown == "." else os.path.join(shown, name)
+
+
+def _walk(
+    top: str, options: FileOptions, errors: list[tuple[str, str]]
+) -> Iterator[tuple[str, tuple[int, int]]]:
+    """(path, (device, inode)) of each file: depth first, iteratively (no recursion limit),
+    each real folder once (symlink loops)."""
+    top_absolute = absolute(top)
+    gitignore = _gitignore_above(top_absolute) if options.respect_gitignore else None
     visited: set[tuple[int, int]] = set()
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
-        here = Path(dirpath)
-        stat = here.stat()
-        if (stat.st_dev, stat.st_ino) in visited:  # a symlink loop
-            dirnames[:] = []
+    stack: list[tuple[str, str, _GitIgnore | None]] = [(top, top_absolute, gitignore)]
+    while stack:
+        shown, real, rules = stack.pop()
+        try:
+            stat = os.stat(real)
+            if (stat.st_dev, stat.st_ino) in visited:
+                continue  # a symlink back to a folder already walked
+            visited.add((stat.st_dev, stat.st_ino))
+            with os.scandir(real) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
+        except OSError as error:
+            errors.append((shown, f"cannot read directory: {error.strerror or error}"))
             continue
-        visited.add((stat.st_dev, stat.st_ino))
-        dirnames[:] = sorted(
-            d for d in dirnames if d not in DEFAULT_EXCLUDES and not d.endswith(".egg-info") and not _is_virtualenv(here / d)
-        )
-        for name in sorted(filenames):
-            if name.endswith(PYTHON_SUFFIXES):
-                yield here / name
+        if rules is not None:
+            rules = rules.enter(real)
+        subfolders = []
+        for entry in entries:
+            try:
+                is_dir = entry.is_dir()  # follows symlinks; a broken link is neither dir nor file
+                is_file = not is_dir and entry.name.endswith(CHECKED_SUFFIXES) and entry.is_file()
+            except OSError:
+                continue
+            if not (is_dir or is_file):
+                continue
+            entry_real = os.path.join(real, entry.name)
+            if options.exclude.matches(entry_real):
+                continue
+            if rules is not None and rules.ignored(entry_real, is_dir):
+                continue
+            if is_dir:
+                if not _is_virtualenv(entry_real):
+                    subfolders.append((_child(shown, entry.name), entry_real, rules))
+            else:
+                try:
+                    # The inode comes with the directory listing; a link needs a stat of its target.
+                    key = (stat.st_dev, entry.inode()) if not entry.is_symlink() else _identity(entry.stat())
+                except OSError:
+                    continue
+                yield _child(shown, entry.name), key
+        stack.extend(reversed(subfolders))

@@ -1,28 +1,62 @@
-"""Findings -> what the user reads: text (the default) and JSON."""
+"""Findings -> what the user (or CI) reads: text, json, github, sarif, and --statistics.
+
+Positions in findings are 1-based lines and 0-based character columns; every
+format here shows 1-based columns, with end columns exclusive (as ruff and SARIF).
+A finding in a notebook has its cell (1-based, counting every cell as Jupyter
+shows them) and positions inside that cell.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import os
+import urllib.parse
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
-from devicelint.findings import Finding
+from devicelint import __version__
+from devicelint.findings import RULES, Finding
 
 
 @dataclass(frozen=True)
 class Reported:
-    """A finding with the file it belongs to."""
+    """A finding with the file (and, in a notebook, the cell) it belongs to."""
 
     path: str
     finding: Finding
+    cell: int | None = None
+    related_cells: tuple[int | None, ...] = ()  # the cell of each of finding.related
+
+    def related_cell(self, index: int) -> int | None:
+        return self.related_cells[index] if index < len(self.related_cells) else self.cell
+
+    @property
+    def where(self) -> str:
+        """``path:line:col`` or, in a notebook, ``path:cell N:line:col`` (ruff's spelling)."""
+        f = self.finding
+        cell = f"cell {self.cell}:" if self.cell is not None else ""
+        return f"{self.path}:{cell}{f.line}:{f.column + 1}"
 
 
-def text(results: Sequence[Reported], show_summary: bool = True) -> str:
+@dataclass(frozen=True)
+class RunError:
+    """A file or folder the run could not read: reported on stderr (and in SARIF), exit 2."""
+
+    path: str
+    message: str
+
+
+# --- text ----------------------------------------------------------------------------
+
+
+def text(results: Sequence[Reported], errors: Sequence[RunError] = (), show_summary: bool = True) -> str:
     lines = []
     for item in results:
         f = item.finding
         marker = " [*]" if f.fixable else ""
-        lines.append(f"{item.path}:{f.line}:{f.column + 1}: {f.code}{marker} {f.message}")
+        lines.append(f"{item.where}: {f.code}{marker} {f.message}")
     if show_summary:
         lines.append(summary(results))
     return "\n".join(lines) + "\n" if lines else ""
@@ -40,41 +74,238 @@ def summary(results: Sequence[Reported]) -> str:
     return line + "."
 
 
+# --- json -------------------------------------------------------------------------------
+
+
+def _span(line: int, column: int, end_line: int, end_column: int) -> dict[str, int]:
+    return {"line": line, "column": column + 1, "end_line": end_line, "end_column": end_column + 1}
+
+
 def as_dict(item: Reported) -> dict[str, object]:
+    from devicelint.ruledocs import doc_url
+
     f = item.finding
     return {
         "filename": item.path,
-        "line": f.line,
-        "column": f.column + 1,
-        "end_line": f.end_line,
-        "end_column": f.end_column + 1,
+        "cell": item.cell,
+        **_span(f.line, f.column, f.end_line, f.end_column),
         "code": f.code,
         "message": f.message,
+        "url": doc_url(f.code),
         "fixable": f.fixable,
         "fix": None
         if not f.fixable
         else {
             "note": f.fix_note,
             "edits": [
-                {
-                    "line": e.line,
-                    "column": e.column + 1,
-                    "end_line": e.end_line,
-                    "end_column": e.end_column + 1,
-                    "replacement": e.replacement,
-                }
-                for e in f.edits
+                {**_span(e.line, e.column, e.end_line, e.end_column), "replacement": e.replacement} for e in f.edits
             ],
         },
         "related": [
-            {"line": r.line, "column": r.column + 1, "end_line": r.end_line, "end_column": r.end_column + 1, "label": r.label}
-            for r in f.related
+            {**_span(r.line, r.column, r.end_line, r.end_column), "cell": item.related_cell(i), "label": r.label}
+            for i, r in enumerate(f.related)
         ],
     }
 
 
-def json_report(results: Sequence[Reported]) -> str:
+def json_report(results: Sequence[Reported], errors: Sequence[RunError] = ()) -> str:
     return json.dumps([as_dict(r) for r in results], indent=2) + "\n"
 
 
-FORMATS = {"text": text, "json": json_report}
+# --- github -------------------------------------------------------------------------------
+# Workflow commands: ::error file=F,line=L,...::MESSAGE. Escaping as @actions/core's
+# command.ts: data escapes % CR LF; property values also ':' and ','.
+
+
+def escape_data(value: str) -> str:
+    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(value: str) -> str:
+    return escape_data(value).replace(":", "%3A").replace(",", "%2C")
+
+
+def _command(properties: dict[str, object], message: str) -> str:
+    props = ",".join(f"{key}={escape_property(str(value))}" for key, value in properties.items())
+    return f"::error {props}::{escape_data(message)}"
+
+
+def github(results: Sequence[Reported], errors: Sequence[RunError] = ()) -> str:
+    """One annotation per finding. The file is absolute (the runner makes it relative to the
+    repository, wherever devicelint ran). A notebook's annotation names the cell in its
+    message and has no line: lines of the .ipynb's JSON would point at the wrong place."""
+    lines = []
+    for item in results:
+        f = item.finding
+        properties: dict[str, object] = {"file": os.path.abspath(item.path)}
+        if item.cell is None:
+            properties.update(line=f.line, col=f.column + 1, endLine=f.end_line, endColumn=f.end_column + 1)
+        properties["title"] = f"devicelint ({f.code})"
+        lines.append(_command(properties, f"{item.where}: {f.code} {f.message}"))
+    for error in errors:
+        lines.append(_command({"file": os.path.abspath(error.path), "title": "devicelint"}, f"{error.path}: {error.message}"))
+    return "".join(line + "\n" for line in lines)
+
+
+# --- sarif ----------------------------------------------------------------------------------
+
+SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+
+
+def _artifact(path: str) -> dict[str, str]:
+    """The file as a URI relative to the current directory (%SRCROOT%), or absolute when outside it."""
+    absolute = os.path.abspath(path)
+    relative = os.path.relpath(absolute)
+    if relative.startswith(".."):
+        return {"uri": Path(absolute).as_uri()}
+    return {"uri": urllib.parse.quote(Path(relative).as_posix()), "uriBaseId": "%SRCROOT%"}
+
+
+def _region(line: int, column: int, end_line: int, end_column: int) -> dict[str, int]:
+    return {"startLine": line, "startColumn": column + 1, "endLine": end_line, "endColumn": end_column + 1}
+
+
+def _sarif_rule(code: str) -> dict[str, object]:
+    from devicelint.ruledocs import doc_url, rule_doc, what_it_does
+
+    rule = RULES[code]
+    doc = rule_doc(code)
+    return {
+        "id": code,
+        "name": rule.name,
+        "shortDescription": {"text": rule.summary},
+        "fullDescription": {"text": what_it_does(code) or rule.summary},
+        "help": {"text": doc, "markdown": doc},
+        "helpUri": doc_url(code),
+        "defaultConfiguration": {"level": "error"},
+        "properties": {"fixable": rule.fixable, "tags": ["correctness"]},
+    }
+
+
+def _sarif_result(item: Reported, rule_index: dict[str, int]) -> dict[str, object]:
+    f = item.finding
+    artifact = _artifact(item.path)
+    in_cell = f"cell {item.cell}: " if item.cell is not None else ""
+    result: dict[str, object] = {
+        "ruleId": f.code,
+        "ruleIndex": rule_index[f.code],
+        "level": "error",
+        "message": {"text": in_cell + f.message},
+        "locations": [
+            {"physicalLocation": {"artifactLocation": artifact, "region": _region(f.line, f.column, f.end_line, f.end_column)}}
+        ],
+    }
+    related = []
+    for i, r in enumerate(f.related):
+        cell = item.related_cell(i)
+        label = r.label + (f" (cell {cell})" if cell is not None else "")
+        region = _region(r.line, r.column, r.end_line, r.end_column)
+        related.append(
+            {"id": i, "physicalLocation": {"artifactLocation": artifact, "region": region}, "message": {"text": label}}
+        )
+    if related:
+        result["relatedLocations"] = related
+    properties: dict[str, object] = {"fixable": f.fixable}
+    if f.fix_note:
+        properties["fixNote"] = f.fix_note
+    if item.cell is not None:
+        properties["cell"] = item.cell
+    # A notebook's positions are inside a cell, not offsets into the .ipynb: no SARIF fix there.
+    if f.fixable and item.cell is None:
+        description = f.fix_note or "Swap the two literals (devicelint fix)"
+        replacements = [
+            {"deletedRegion": _region(e.line, e.column, e.end_line, e.end_column), "insertedContent": {"text": e.replacement}}
+            for e in f.edits
+        ]
+        result["fixes"] = [
+            {"description": {"text": description}, "artifactChanges": [{"artifactLocation": artifact, "replacements": replacements}]}
+        ]
+    result["properties"] = properties
+    return result
+
+
+def sarif_log(results: Sequence[Reported], errors: Sequence[RunError] = ()) -> dict[str, object]:
+    from devicelint.ruledocs import information_url
+
+    codes = list(RULES)
+    rule_index = {code: i for i, code in enumerate(codes)}
+    invocation: dict[str, object] = {"executionSuccessful": not errors}
+    if errors:
+        invocation["toolExecutionNotifications"] = [
+            {
+                "level": "error",
+                "message": {"text": f"{error.path}: {error.message}"},
+                "locations": [{"physicalLocation": {"artifactLocation": _artifact(error.path)}}],
+            }
+            for error in errors
+        ]
+    return {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "devicelint",
+                        "version": __version__,
+                        "semanticVersion": __version__,
+                        "informationUri": information_url(),
+                        "rules": [_sarif_rule(code) for code in codes],
+                    }
+                },
+                "originalUriBaseIds": {"%SRCROOT%": {"uri": Path(os.getcwd()).as_uri() + "/"}},
+                "columnKind": "unicodeCodePoints",
+                "invocations": [invocation],
+                "results": [_sarif_result(item, rule_index) for item in results],
+            }
+        ],
+    }
+
+
+def sarif(results: Sequence[Reported], errors: Sequence[RunError] = ()) -> str:
+    return json.dumps(sarif_log(results, errors), indent=2) + "\n"
+
+
+FORMATS: dict[str, Callable[..., str]] = {"text": text, "json": json_report, "github": github, "sarif": sarif}
+
+
+# --- --statistics ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Statistic:
+    code: str
+    count: int
+    fixable: int
+
+
+def statistics(results: Sequence[Reported]) -> list[Statistic]:
+    """Counts per code, most frequent first (ruff's order)."""
+    counts = Counter(r.finding.code for r in results)
+    fixable = Counter(r.finding.code for r in results if r.finding.fixable)
+    return [Statistic(code, n, fixable[code]) for code, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+
+
+def statistics_text(results: Sequence[Reported], errors: Sequence[RunError] = ()) -> str:
+    """flake8/ruff's --statistics: count, code, [*] when fixable, the rule's name; tab separated."""
+    stats = statistics(results)
+    if not stats:
+        return ""
+    count_width = max(len(str(s.count)) for s in stats)
+    code_width = max(len(s.code) for s in stats)
+    any_fixable = any(s.fixable for s in stats)
+    lines = []
+    for s in stats:
+        marker = ("[*] " if s.fixable else "[ ] ") if any_fixable else ""
+        lines.append(f"{s.count:>{count_width}}\t{s.code:<{code_width}}\t{marker}{RULES[s.code].name}")
+    if any_fixable:
+        lines.append("[*] fixable with `devicelint fix`")
+    return "\n".join(lines) + "\n"
+
+
+def statistics_json(results: Sequence[Reported], errors: Sequence[RunError] = ()) -> str:
+    items = [{"code": s.code, "name": RULES[s.code].name, "count": s.count, "fixable": s.fixable} for s in statistics(results)]
+    return json.dumps(items, indent=2) + "\n"
+
+
+STATISTICS_FORMATS: dict[str, Callable[..., str]] = {"text": statistics_text, "json": statistics_json}

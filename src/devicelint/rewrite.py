@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import difflib
 import os
+import re
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -138,7 +139,7 @@ def fix_path(
         return FileFix(path, error=f"not fixed: {error}")
     if new_data is None or new_data == data:
         return FileFix(path, remaining=tuple(remaining))
-    diff = _unified_diff(path, data, new_data) if want_diff else ""
+    diff = unified_diff(path, data, new_data) if want_diff else ""
     if write:
         try:
             write_atomically(path, new_data)
@@ -147,32 +148,50 @@ def fix_path(
     return FileFix(path, True, tuple(fixed), tuple(remaining), diff)
 
 
-def _unified_diff(path: str, old: bytes, new: bytes) -> str:
+_DIFF_LINE = re.compile(r"[^\n]*\n|[^\n]+\Z")
+
+
+def unified_diff(path: str, old: bytes, new: bytes) -> str:
+    """A unified diff that ``patch`` and ``git apply`` accept.
+
+    Lines are split at ``\n`` only, as those tools do (``str.splitlines`` would also
+    split at form feeds and lone carriage returns), and a last line without a newline
+    gets the ``\\ No newline at end of file`` marker instead of running into the next.
+    """
     old_text, new_text = decode(old).text, decode(new).text
-    return "".join(
-        difflib.unified_diff(
-            old_text.splitlines(keepends=True), new_text.splitlines(keepends=True), path, path
-        )
-    )
+    pieces = []
+    for line in difflib.unified_diff(_DIFF_LINE.findall(old_text), _DIFF_LINE.findall(new_text), path, path):
+        pieces.append(line)
+        if not line.endswith("\n"):
+            pieces.append("\n\\ No newline at end of file\n")
+    return "".join(pieces)
 
 
 def write_atomically(path: str, data: bytes) -> None:
     """Replace the file's content in one rename: readers see the old or the new file, never half.
 
     The temporary file lives in the same directory (same filesystem) and gets the
-    original's permission bits before the rename.
+    original's permission bits (and, where allowed, its owner and group) before the
+    rename. A symbolic link is written through: its target is replaced, the link stays.
+    A file without any write permission bit is read-only for everyone, root included
+    (root passes ``os.access``, and the rename would silently replace the file).
     """
-    mode = os.stat(path).st_mode
-    if not os.access(path, os.W_OK):
+    path = os.path.realpath(path)
+    status = os.stat(path)
+    if not os.access(path, os.W_OK) or not status.st_mode & 0o222:
         raise PermissionError(13, "Permission denied (read-only file)", path)
-    directory = os.path.dirname(os.path.abspath(path))
+    directory = os.path.dirname(path)
     fd, temp = tempfile.mkstemp(prefix=".devicelint-", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(temp, mode & 0o7777)
+        try:
+            os.chown(temp, status.st_uid, status.st_gid)
+        except OSError:
+            pass  # not allowed (not root, not our group): the file is ours now, as with any rewrite
+        os.chmod(temp, status.st_mode & 0o7777)
         os.replace(temp, path)
     except BaseException:
         try:

@@ -12,6 +12,7 @@ Reported at the sink's argument; no fix (the right device is not knowable).
 from __future__ import annotations
 
 import ast
+import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -135,7 +136,8 @@ def _retyped(token: str, old: str, new: str) -> str | None:
 
 
 def _quoted(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """A string as a double-quoted literal on one line (newlines and controls escaped)."""
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _squash(text: str) -> str:

@@ -14,6 +14,7 @@ import ast
 import bisect
 import io
 import re
+import sys
 import tokenize
 import warnings
 from dataclasses import dataclass
@@ -94,15 +95,42 @@ class PreScan:
         analyse, so the file is not even parsed.
         """
         folded = text.replace("'", '"')
-        triple_quotes = [m.start() for m in _TRIPLE_QUOTE.finditer(folded)]
-        return [
-            m.start()
-            for m in self._text.finditer(folded)
-            if not _is_inert(text, folded, m.start(), triple_quotes)
-        ]
+        matches = [m.start() for m in self._text.finditer(folded)]
+        if not matches:
+            return matches
+        survivors = [start for start in matches if not _is_inert(text, folded, start)]
+        if survivors:
+            # The exact check last: it lexes the whole file.
+            spans = _triple_quoted_spans(text)
+            survivors = [start for start in survivors if not _in_triple_quoted(spans, start)]
+        return survivors
 
 
-_TRIPLE_QUOTE = re.compile('"""')
+# One left-to-right pass over comments and string literals, so that a quote character in
+# a comment or inside a string (such as '"') is not taken for the start of triple-quoted
+# text. Only the spans of the triple-quoted literals are kept.
+# (Unrolled loops: no per-character alternation, which would make this pass slow.)
+_LEXEMES = re.compile(
+    r"#[^\r\n]*"
+    r'|(?P<triple>"""[^"\\]*(?:(?:\\.|"(?!""))[^"\\]*)*"""'
+    r"|'''[^'\\]*(?:(?:\\.|'(?!''))[^'\\]*)*''')"
+    r'|"[^"\\\r\n]*(?:\\.[^"\\\r\n]*)*"'
+    r"|'[^'\\\r\n]*(?:\\.[^'\\\r\n]*)*'",
+    re.S,
+)
+
+
+def _triple_quoted_spans(text: str) -> list[tuple[int, int]]:
+    """(start of the opening quotes, end) of every triple-quoted literal, in order."""
+    return [match.span("triple") for match in _LEXEMES.finditer(text) if match.group("triple")]
+
+
+def _in_triple_quoted(spans: list[tuple[int, int]], start: int) -> bool:
+    """Inside a docstring or other triple-quoted text (but not a triple-quoted "auto" itself)."""
+    index = bisect.bisect_right(spans, (start, sys.maxsize)) - 1
+    return index >= 0 and start < spans[index][1] and spans[index][0] != start - 2
+
+
 _IDENTIFIER_END = re.compile(r"[\w)\]]\Z")
 
 
@@ -131,17 +159,15 @@ def _in_string_or_comment(head: str) -> bool:
     return bool(quote)
 
 
-def _is_inert(text: str, folded: str, start: int, triple_quotes: list[int]) -> bool:
+def _is_inert(text: str, folded: str, start: int) -> bool:
     """True when the string literal opening at ``start`` can never carry a value to a sink.
 
     A cheap look at the characters around the literal (quotes folded to '"'). Each
     context listed here is one the analysis ignores anyway, so skipping it changes
     no result; a wrong guess (a '#' inside a string) only costs a parse.
     """
-    opened = bisect.bisect_left(triple_quotes, start)
-    if opened % 2 and triple_quotes[opened - 1] != start - 2:
-        return True  # inside a docstring or other triple-quoted text (not """auto""" itself)
-    line_start = text.rfind("\n", 0, start) + 1
+    # Lines end at "\n", "\r\n" or a lone "\r", as the tokenizer reads them.
+    line_start = max(text.rfind("\n", 0, start), text.rfind("\r", 0, start)) + 1
     head = text[line_start:start]
     if _in_string_or_comment(head):
         return True  # inside another string (an f-string's text) or a comment

@@ -1,0 +1,659 @@
+"""DEV001 fixes as (source, expected) pairs, byte for byte, pyupgrade style.
+
+Every pair is checked twice: in process (``analyze_text`` + ``fix_text``, the code every
+front end shares) and through the real ``devicelint fix`` on a file. The expected texts
+are written out by hand from the spec: the fix swaps the concrete literal C and the
+invalid literal P of the conditional, each keeping its own quotes, and nothing else.
+"""
+
+from __future__ import annotations
+
+import pytest
+from helpers import devicelint
+
+from devicelint.analysis import analyze_text
+from devicelint.rewrite import fix_text
+
+
+def to_sink(*lines: str) -> str:
+    """A function whose ``device`` goes through ``lines`` and then to ``.to()``."""
+    body = "".join(f"    {line}\n" for line in lines)
+    return f"import torch\n\n\ndef load(batch, device):\n{body}    return batch.to(device)\n"
+
+
+def fixed(source: str, expected: str, case: str):
+    return pytest.param(source, expected, id=case)
+
+
+QWEN2_AUDIO = '''\
+import torch
+from transformers import AutoProcessor, Qwen2AudioForConditionalGeneration
+
+
+def _pick_device(device):
+    if device == "cuda" or (device == "auto" and torch.cuda.is_available()):
+        return "cuda"
+    return "cpu"
+
+
+class Qwen2AudioLoader:
+    def __init__(self, model_path, device="auto"):
+        self.model_path = model_path
+        device = _pick_device(device)
+        device = "auto" if device == "cuda" else device
+        self._device = device
+        self.load()
+
+    def load(self):
+        self.processor = AutoProcessor.from_pretrained(self.model_path)
+        self.model = Qwen2AudioForConditionalGeneration.from_pretrained(
+            self.model_path, device_map=self._device
+        )
+
+    def chat(self, audio, prompt):
+        inputs = self.processor(text=prompt, audio=audio, return_tensors="pt")
+        inputs = inputs.to(self._device)
+        return self.model.generate(**inputs)
+'''
+
+QWEN2_AUDIO_FIXED = '''\
+import torch
+from transformers import AutoProcessor, Qwen2AudioForConditionalGeneration
+
+
+def _pick_device(device):
+    if device == "cuda" or (device == "auto" and torch.cuda.is_available()):
+        return "cuda"
+    return "cpu"
+
+
+class Qwen2AudioLoader:
+    def __init__(self, model_path, device="auto"):
+        self.model_path = model_path
+        device = _pick_device(device)
+        device = "cuda" if device == "auto" else device
+        self._device = device
+        self.load()
+
+    def load(self):
+        self.processor = AutoProcessor.from_pretrained(self.model_path)
+        self.model = Qwen2AudioForConditionalGeneration.from_pretrained(
+            self.model_path, device_map=self._device
+        )
+
+    def chat(self, audio, prompt):
+        inputs = self.processor(text=prompt, audio=audio, return_tensors="pt")
+        inputs = inputs.to(self._device)
+        return self.model.generate(**inputs)
+'''
+
+SEVERAL = '''\
+import torch
+
+
+def first(batch, device):
+    device = "auto" if device == "cuda" else device
+    return batch.to(device)
+
+
+def second(device):
+    if device == "mps":
+        device = "balanced"
+    return torch.zeros(2, device=device)
+
+
+def third(batch, device):
+    return batch.to("sequential" if "cuda:1" == device else device), batch.to(device if device != 'cpu' else 'gpu')
+'''
+
+SEVERAL_FIXED = '''\
+import torch
+
+
+def first(batch, device):
+    device = "cuda" if device == "auto" else device
+    return batch.to(device)
+
+
+def second(device):
+    if device == "balanced":
+        device = "mps"
+    return torch.zeros(2, device=device)
+
+
+def third(batch, device):
+    return batch.to("cuda:1" if "sequential" == device else device), batch.to(device if device != 'gpu' else 'cpu')
+'''
+
+MULTILINE = '''\
+import torch
+
+
+def load(batch, device):
+    device = (
+        "auto"  # one GPU? then all of them
+        if device == "cuda"  # the common case
+        else device
+    )
+    return batch.to(device)
+'''
+
+MULTILINE_FIXED = '''\
+import torch
+
+
+def load(batch, device):
+    device = (
+        "cuda"  # one GPU? then all of them
+        if device == "auto"  # the common case
+        else device
+    )
+    return batch.to(device)
+'''
+
+MULTILINE_NE = '''\
+import torch
+
+
+def load(batch, device):
+    device = (
+        device
+        # keep every other device as it is
+        if (
+            device
+            != 'cuda'
+        )
+        # a single GPU becomes "all GPUs"
+        else "auto"
+    )
+    return batch.to(device)
+'''
+
+MULTILINE_NE_FIXED = '''\
+import torch
+
+
+def load(batch, device):
+    device = (
+        device
+        # keep every other device as it is
+        if (
+            device
+            != 'auto'
+        )
+        # a single GPU becomes "all GPUs"
+        else "cuda"
+    )
+    return batch.to(device)
+'''
+
+STATEMENT_WITH_COMMENTS = '''\
+import torch
+
+
+def load(model, device):
+    if device == "cuda":  # a single GPU
+        # spread the model instead
+        device = "auto"  # see the README
+    return model.cuda(device)
+'''
+
+STATEMENT_WITH_COMMENTS_FIXED = '''\
+import torch
+
+
+def load(model, device):
+    if device == "auto":  # a single GPU
+        # spread the model instead
+        device = "cuda"  # see the README
+    return model.cuda(device)
+'''
+
+SELF_DEVICE = '''\
+import torch
+
+
+class Buffer:
+    def __init__(self, device="cuda"):
+        self.device = device
+        self.device = "auto" if self.device == "cuda" else self.device
+
+    def make(self):
+        return torch.empty(16, device=self.device)
+'''
+
+SELF_DEVICE_FIXED = '''\
+import torch
+
+
+class Buffer:
+    def __init__(self, device="cuda"):
+        self.device = device
+        self.device = "cuda" if self.device == "auto" else self.device
+
+    def make(self):
+        return torch.empty(16, device=self.device)
+'''
+
+SELF_STATEMENT = '''\
+from transformers import pipeline
+
+
+class Transcriber:
+    def __init__(self, model_id, device="cuda"):
+        self.model_id = model_id
+        self.device = device
+        if self.device == "cuda":
+            self.device = "auto"
+
+    def build(self):
+        return pipeline("automatic-speech-recognition", model=self.model_id, device=self.device)
+'''
+
+SELF_STATEMENT_FIXED = '''\
+from transformers import pipeline
+
+
+class Transcriber:
+    def __init__(self, model_id, device="cuda"):
+        self.model_id = model_id
+        self.device = device
+        if self.device == "auto":
+            self.device = "cuda"
+
+    def build(self):
+        return pipeline("automatic-speech-recognition", model=self.model_id, device=self.device)
+'''
+
+CFG_DEVICE = '''\
+import torch
+
+
+def build(cfg):
+    cfg.device = cfg.device if "xpu:1" != cfg.device else "auto"
+    return torch.device(cfg.device)
+'''
+
+CFG_DEVICE_FIXED = '''\
+import torch
+
+
+def build(cfg):
+    cfg.device = cfg.device if "auto" != cfg.device else "xpu:1"
+    return torch.device(cfg.device)
+'''
+
+CFG_SUBSCRIPT = '''\
+import torch
+
+
+def build(cfg):
+    cfg["device"] = "auto" if cfg["device"] == "cuda" else cfg["device"]
+    return torch.zeros(8, device=cfg["device"])
+'''
+
+CFG_SUBSCRIPT_FIXED = '''\
+import torch
+
+
+def build(cfg):
+    cfg["device"] = "cuda" if cfg["device"] == "auto" else cfg["device"]
+    return torch.zeros(8, device=cfg["device"])
+'''
+
+CFG_SUBSCRIPT_SINGLE = '''\
+import torch
+
+
+def build(batch, cfg):
+    if cfg['device'] == 'cuda:0':
+        cfg['device'] = 'balanced_low_0'
+    return batch.to(cfg['device'])
+'''
+
+CFG_SUBSCRIPT_SINGLE_FIXED = '''\
+import torch
+
+
+def build(batch, cfg):
+    if cfg['device'] == 'balanced_low_0':
+        cfg['device'] = 'cuda:0'
+    return batch.to(cfg['device'])
+'''
+
+ALSO_DEVICE_MAP = '''\
+import torch
+from transformers import AutoModel
+
+
+def load(path, batch, device):
+    device = "auto" if device == "cuda" else device
+    model = AutoModel.from_pretrained(path, device_map=device)
+    return model, batch.to(device)
+'''
+
+ALSO_DEVICE_MAP_FIXED = '''\
+import torch
+from transformers import AutoModel
+
+
+def load(path, batch, device):
+    device = "cuda" if device == "auto" else device
+    model = AutoModel.from_pretrained(path, device_map=device)
+    return model, batch.to(device)
+'''
+
+# Found while writing these tests: the pre-scan counts the folded `'"'` as the start of a
+# triple-quoted string, so it believed everything after it was docstring text and the
+# finding below it was never analysed (neither reported nor fixed).
+AFTER_QUOTE_CHAR = '''\
+import torch
+
+QUOTE = '"'
+
+
+def load(batch, device):
+    device = "auto" if device == "cuda" else device
+    return batch.to(device)
+'''
+
+AFTER_QUOTE_CHAR_FIXED = '''\
+import torch
+
+QUOTE = '"'
+
+
+def load(batch, device):
+    device = "cuda" if device == "auto" else device
+    return batch.to(device)
+'''
+
+MUST_CHANGE = [
+    # The four expression shapes of the spec.
+    fixed(
+        to_sink('device = "auto" if device == "cuda" else device'),
+        to_sink('device = "cuda" if device == "auto" else device'),
+        "p-if-s-eq-c-else-s",
+    ),
+    fixed(
+        to_sink('device = "auto" if "cuda" == device else device'),
+        to_sink('device = "cuda" if "auto" == device else device'),
+        "p-if-c-eq-s-else-s-yoda",
+    ),
+    fixed(
+        to_sink('device = device if device != "cuda" else "auto"'),
+        to_sink('device = device if device != "auto" else "cuda"'),
+        "s-if-s-ne-c-else-p",
+    ),
+    fixed(
+        to_sink('device = device if "cuda" != device else "auto"'),
+        to_sink('device = device if "auto" != device else "cuda"'),
+        "s-if-c-ne-s-else-p-yoda",
+    ),
+    # The statement form.
+    fixed(
+        to_sink('if device == "cuda":', '    device = "auto"'),
+        to_sink('if device == "auto":', '    device = "cuda"'),
+        "statement",
+    ),
+    fixed(
+        to_sink('if "cuda" == device:', '    device = "auto"'),
+        to_sink('if "auto" == device:', '    device = "cuda"'),
+        "statement-yoda",
+    ),
+    fixed(
+        to_sink('if device == "cuda": device = "auto"'),
+        to_sink('if device == "auto": device = "cuda"'),
+        "statement-one-line",
+    ),
+    fixed(
+        to_sink("if (device == 'cuda'):", "    device = ('auto')"),
+        to_sink("if (device == 'auto'):", "    device = ('cuda')"),
+        "statement-parenthesised",
+    ),
+    fixed(STATEMENT_WITH_COMMENTS, STATEMENT_WITH_COMMENTS_FIXED, "statement-with-comments"),
+    # Layout: parentheses, comments and line breaks stay where they are.
+    fixed(MULTILINE, MULTILINE_FIXED, "multiline-parenthesised-comments"),
+    fixed(MULTILINE_NE, MULTILINE_NE_FIXED, "multiline-ne-comments-between-parts"),
+    fixed(
+        to_sink('device = ("auto") if (device == ("cuda")) else (device)'),
+        to_sink('device = ("cuda") if (device == ("auto")) else (device)'),
+        "parenthesised-parts",
+    ),
+    fixed(
+        to_sink('device = "auto" \\', '    if device == "cuda" \\', "    else device"),
+        to_sink('device = "cuda" \\', '    if device == "auto" \\', "    else device"),
+        "backslash-continuation",
+    ),
+    fixed(
+        to_sink('device  =  "auto"   if   device=="cuda"   else   device'),
+        to_sink('device  =  "cuda"   if   device=="auto"   else   device'),
+        "odd-spacing",
+    ),
+    # Quotes: each literal keeps its own quote style (and prefix).
+    fixed(
+        to_sink("device = 'auto' if device == 'cuda' else device"),
+        to_sink("device = 'cuda' if device == 'auto' else device"),
+        "single-quotes",
+    ),
+    fixed(
+        to_sink("device = 'auto' if device == \"cuda\" else device"),
+        to_sink("device = 'cuda' if device == \"auto\" else device"),
+        "mixed-quotes-p-single",
+    ),
+    fixed(
+        to_sink("device = device if device != 'cuda' else \"auto\""),
+        to_sink("device = device if device != 'auto' else \"cuda\""),
+        "mixed-quotes-c-single",
+    ),
+    fixed(
+        to_sink('device = u"auto" if device == r"cuda" else device'),
+        to_sink('device = u"cuda" if device == r"auto" else device'),
+        "string-prefixes",
+    ),
+    # Concrete devices C.
+    fixed(
+        to_sink('device = "auto" if device == "cuda:0" else device'),
+        to_sink('device = "cuda:0" if device == "auto" else device'),
+        "c-cuda-0",
+    ),
+    fixed(
+        to_sink('device = "auto" if device == "mps" else device'),
+        to_sink('device = "mps" if device == "auto" else device'),
+        "c-mps",
+    ),
+    fixed(
+        to_sink('device = device if device != "xpu:1" else "auto"'),
+        to_sink('device = device if device != "auto" else "xpu:1"'),
+        "c-xpu-1",
+    ),
+    # Invalid literals P: the other strategies and the common slips.
+    fixed(
+        to_sink('device = "balanced" if device == "cuda" else device'),
+        to_sink('device = "cuda" if device == "balanced" else device'),
+        "p-balanced",
+    ),
+    fixed(
+        to_sink('device = "sequential" if device == "cpu" else device'),
+        to_sink('device = "cpu" if device == "sequential" else device'),
+        "p-sequential",
+    ),
+    fixed(
+        to_sink('device = "balanced_low_0" if device == "cuda:1" else device'),
+        to_sink('device = "cuda:1" if device == "balanced_low_0" else device'),
+        "p-balanced-low-0",
+    ),
+    fixed(
+        to_sink('device = "gpu" if device == "cuda" else device'),
+        to_sink('device = "cuda" if device == "gpu" else device'),
+        "p-gpu",
+    ),
+    fixed(
+        to_sink('device = "cuda0" if device == "cuda" else device'),
+        to_sink('device = "cuda" if device == "cuda0" else device'),
+        "p-cuda0",
+    ),
+    # Subjects: attributes and subscripts.
+    fixed(SELF_DEVICE, SELF_DEVICE_FIXED, "subject-self-device"),
+    fixed(SELF_STATEMENT, SELF_STATEMENT_FIXED, "subject-self-device-statement"),
+    fixed(CFG_DEVICE, CFG_DEVICE_FIXED, "subject-cfg-device-yoda-ne"),
+    fixed(CFG_SUBSCRIPT, CFG_SUBSCRIPT_FIXED, "subject-cfg-subscript"),
+    fixed(CFG_SUBSCRIPT_SINGLE, CFG_SUBSCRIPT_SINGLE_FIXED, "subject-cfg-subscript-single-quotes-statement"),
+    # Where the conditional sits.
+    fixed(
+        'import torch\n\n\ndef load(batch, device):\n    return batch.to("auto" if device == "cuda" else device)\n',
+        'import torch\n\n\ndef load(batch, device):\n    return batch.to("cuda" if device == "auto" else device)\n',
+        "inline-in-sink",
+    ),
+    fixed(
+        to_sink('placement = "auto" if device == "cuda" else device', "device = placement"),
+        to_sink('placement = "cuda" if device == "auto" else device', "device = placement"),
+        "target-differs-from-subject",
+    ),
+    fixed(ALSO_DEVICE_MAP, ALSO_DEVICE_MAP_FIXED, "also-reaches-device-map"),
+    fixed(SEVERAL, SEVERAL_FIXED, "several-findings-one-file"),
+    fixed(QWEN2_AUDIO, QWEN2_AUDIO_FIXED, "qwen2-audio-loader"),
+    # A noqa for another code, or on a line that is not the reported one, suppresses nothing.
+    fixed(
+        to_sink('device = "auto" if device == "cuda" else device  # noqa: DEV002'),
+        to_sink('device = "cuda" if device == "auto" else device  # noqa: DEV002'),
+        "noqa-other-code",
+    ),
+    fixed(
+        to_sink('if device == "cuda":', '    device = "auto"  # noqa'),
+        to_sink('if device == "auto":', '    device = "cuda"  # noqa'),
+        "noqa-on-statement-body-not-the-reported-line",
+    ),
+    # The rest of the line and of the file is left alone, whatever it holds.
+    fixed(
+        to_sink('device = "auto" if device == "cuda" else device; label = "réseau → GPU"  # ünïcode'),
+        to_sink('device = "cuda" if device == "auto" else device; label = "réseau → GPU"  # ünïcode'),
+        "non-ascii-on-the-same-line",
+    ),
+    fixed(
+        "import torch\n\n\ndef load(batch, device):\n\tdevice = \"auto\" if device == \"cuda\" else device\n\treturn batch.to(device)\n",
+        "import torch\n\n\ndef load(batch, device):\n\tdevice = \"cuda\" if device == \"auto\" else device\n\treturn batch.to(device)\n",
+        "tabs",
+    ),
+    fixed(
+        "import torch\r\n\r\n\r\ndef load(batch, device):\r\n    device = \"auto\" if device == \"cuda\" else device\r\n    return batch.to(device)\r\n",
+        "import torch\r\n\r\n\r\ndef load(batch, device):\r\n    device = \"cuda\" if device == \"auto\" else device\r\n    return batch.to(device)\r\n",
+        "crlf",
+    ),
+    fixed(
+        "import torch\n\x0c\n\ndef load(batch, device):  \n    device = \"auto\" if device == \"cuda\" else device   \n    return batch.to(device)",
+        "import torch\n\x0c\n\ndef load(batch, device):  \n    device = \"cuda\" if device == \"auto\" else device   \n    return batch.to(device)",
+        "form-feed-trailing-spaces-no-final-newline",
+    ),
+    fixed(AFTER_QUOTE_CHAR, AFTER_QUOTE_CHAR_FIXED, "after-a-quote-character-literal"),
+]
+
+MUST_NOT_CHANGE = [
+    pytest.param(
+        'from transformers import AutoModel\n\n\ndef load(path, device):\n'
+        '    return AutoModel.from_pretrained(path, device_map="auto" if device == "cuda" else device)\n',
+        id="benign-device-map-inline",
+    ),
+    pytest.param(
+        'from transformers import AutoModel\n\n\ndef load(path, device):\n'
+        '    device = "auto" if device == "cuda" else device\n'
+        "    return AutoModel.from_pretrained(path, device_map=device)\n",
+        id="benign-device-map-variable",
+    ),
+    pytest.param(
+        "from transformers import AutoModel\n\n\nclass Loader:\n"
+        "    def __init__(self, path, device):\n"
+        "        self._device = device\n"
+        '        device = "auto" if device == "cuda" else device\n'
+        "        self.model = AutoModel.from_pretrained(path, device_map=device)\n\n"
+        "    def run(self, inputs):\n"
+        "        return self.model(**inputs.to(self._device))\n",
+        id="stored-before-the-conditional",
+    ),
+    pytest.param(to_sink('device = "auto" if device == "cuda" else device  # noqa'), id="noqa"),
+    pytest.param(to_sink('device = "auto" if device == "cuda" else device  # noqa: DEV001'), id="noqa-dev001"),
+    pytest.param(to_sink('if device == "cuda":  # noqa: DEV001', '    device = "auto"'), id="noqa-statement"),
+    pytest.param(to_sink('device = "auto" if device == "cuda" else device', 'device = "cpu"'), id="overwritten"),
+    pytest.param(
+        'from faster_whisper import WhisperModel\n\n\ndef load(path, device):\n'
+        '    device = "auto" if device == "cuda" else device\n'
+        "    return WhisperModel(path, device=device)\n",
+        id="unknown-library",
+    ),
+    pytest.param(
+        'import torch\n\n\ndef load(batch, device):\n    device = "auto" if device == "cuda" else device\n'
+        "    return batch.to(resolve(device))\n",
+        id="passed-through-unknown-function",
+    ),
+    pytest.param(
+        to_sink('device = "cuda" if device == "auto" else device'),
+        id="already-correct",
+    ),
+    pytest.param(to_sink('device = "au" "to" if device == "cuda" else device'), id="implicit-concatenation"),
+    pytest.param(to_sink('device = "\\x61uto" if device == "cuda" else device'), id="escape-sequence"),
+]
+
+# Reported as DEV001 but not rewritten: a textual swap could change more than the value.
+REPORTED_NOT_FIXABLE = {"implicit-concatenation", "escape-sequence"}
+
+
+def _fix(source: str) -> str:
+    result = fix_text(source, analyze_text(source))
+    return source if result is None else result.text
+
+
+@pytest.mark.parametrize(("source", "expected"), MUST_CHANGE)
+def test_fix_pair(source: str, expected: str) -> None:
+    assert source != expected
+    assert _fix(source) == expected
+
+
+@pytest.mark.parametrize(("source", "expected"), MUST_CHANGE)
+def test_fix_pair_findings_are_fixable_dev001(source: str, expected: str) -> None:
+    """Every edit comes from a reported DEV001, and the fixed text has no DEV001 left."""
+    findings = analyze_text(source)
+    result = fix_text(source, findings)
+    assert result is not None
+    assert {f.code for f in result.fixed} == {"DEV001"}
+    assert all(len(f.edits) == 2 for f in result.fixed)
+    assert [f for f in analyze_text(result.text) if f.code == "DEV001"] == []
+
+
+@pytest.mark.parametrize("source", MUST_NOT_CHANGE)
+def test_must_not_change(source: str, request: pytest.FixtureRequest) -> None:
+    findings = analyze_text(source)
+    assert fix_text(source, findings) is None
+    assert _fix(source) == source
+    dev001 = [f for f in findings if f.code == "DEV001"]
+    if request.node.callspec.id in REPORTED_NOT_FIXABLE:
+        assert len(dev001) == 1 and not dev001[0].fixable
+    else:
+        assert dev001 == []
+
+
+def test_several_findings_are_fixed_at_once() -> None:
+    result = fix_text(SEVERAL, analyze_text(SEVERAL))
+    assert result is not None
+    assert [(f.code, f.line) for f in result.fixed] == [("DEV001", 5), ("DEV001", 10), ("DEV001", 16), ("DEV001", 16)]
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    MUST_CHANGE + [pytest.param(p.values[0], p.values[0], id=p.id) for p in MUST_NOT_CHANGE],
+)
+def test_fix_pair_through_the_cli(tmp_path, source: str, expected: str) -> None:
+    """The same pairs, as files, through the real ``devicelint fix``."""
+    path = tmp_path / "case.py"
+    path.write_bytes(source.encode("utf-8"))
+    before = path.stat()
+    result = devicelint("fix", path)
+    assert result.stderr == ""
+    assert path.read_bytes() == expected.encode("utf-8")
+    if source != expected:
+        assert result.stdout.startswith(f"fixed {path} (")
+        assert result.returncode == 0, result.stdout
+    else:
+        assert "fixed" not in result.stdout
+        after = path.stat()
+        assert (after.st_mtime_ns, after.st_ino, after.st_ctime_ns) == (before.st_mtime_ns, before.st_ino, before.st_ctime_ns)
+        assert result.returncode in (0, 1)  # 1: a DEV001 that cannot be fixed automatically remains

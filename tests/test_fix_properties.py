@@ -1,0 +1,299 @@
+"""Properties of the DEV001 fix over generated and mutated programs.
+
+For every source: the fixed text parses; it differs from the original only in the swapped
+literals (the AST, with the edited constants masked, is identical, and every changed
+string pair is the (C, P) / (P, C) of a reported, fixable DEV001: two per finding); no
+fixable DEV001 is left afterwards; and fixing again changes nothing.
+
+Sources: the device-handling programs of ``strategies.module()``; hypothesmith's generic
+programs (alone, and with a known DEV001 appended or prepended); and the rule fixtures,
+fixed as they are and after semantics-preserving mutations (line endings, quote styles,
+tab indentation, leading comment lines), where the fix must commute with the mutation.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import io
+import tokenize
+import warnings
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import hypothesmith
+import pytest
+from helpers import ROOT, RULE_FIXTURES
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from strategies import module
+
+from devicelint.analysis import DEFAULT_SETTINGS, analyze_text
+from devicelint.findings import Edit, Finding
+from devicelint.rewrite import changed_strings, fix_text
+from devicelint.source import split_lines
+
+VOCABULARY = DEFAULT_SETTINGS.vocabulary
+FIXTURES = sorted(RULE_FIXTURES.glob("*.py")) + [ROOT / "fixtures" / "qwen2_audio" / "buggy_loader.py"]
+
+
+def quick(examples: int) -> settings:
+    """Modest example counts: the whole file runs in well under a minute."""
+    return settings(
+        max_examples=examples, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]
+    )
+
+
+def _parse(text: str) -> ast.Module:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # odd escapes in generated programs
+        return ast.parse(text)
+
+
+def _char_column(line: str, byte_column: int) -> int:
+    return len(line.encode("utf-8")[:byte_column].decode("utf-8"))
+
+
+def _literal_value(text: str, edit_line: int, column: int, end_line: int, end_column: int) -> str:
+    lines = split_lines(text)
+    if edit_line == end_line:
+        token = lines[edit_line - 1][column:end_column]
+    else:
+        token = lines[edit_line - 1][column:] + "".join(lines[edit_line:end_line - 1]) + lines[end_line - 1][:end_column]
+    value = ast.literal_eval(token)
+    assert isinstance(value, str)
+    return value
+
+
+def _masked_dump(tree: ast.Module, positions: set[tuple[int, int]], lines: list[str]) -> str:
+    """The tree without positions, with the string constants starting at ``positions`` masked."""
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and (node.lineno, _char_column(lines[node.lineno - 1], node.col_offset)) in positions
+        ):
+            node.value = "<swapped>"
+    return ast.dump(tree, include_attributes=False)
+
+
+def _starts_after(edits: list[Edit]) -> set[tuple[int, int]]:
+    """Where the edited literals start in the fixed text (a longer literal shifts the next)."""
+    starts, shift, line = set(), 0, 0
+    for edit in sorted(edits, key=lambda e: (e.line, e.column)):
+        assert edit.line == edit.end_line, "a device literal spans one line"
+        if edit.line != line:
+            shift, line = 0, edit.line
+        starts.add((edit.line, edit.column + shift))
+        shift += len(edit.replacement) - (edit.end_column - edit.column)
+    return starts
+
+
+def _line_numbers(tree: ast.Module) -> list[tuple[int, int]]:
+    return [(n.lineno, n.end_lineno or 0) for n in ast.walk(tree) if hasattr(n, "lineno")]
+
+
+@dataclass
+class Checked:
+    findings: list[Finding]
+    fixed_text: str  # == the source when nothing was fixable
+    fixed_count: int
+
+
+def check_fix_properties(source: str) -> Checked:
+    findings = analyze_text(source)
+    fixable = [f for f in findings if f.fixable]
+    assert all(f.code == "DEV001" for f in fixable), "only DEV001 carries a fix"
+    result = fix_text(source, findings)
+    if not fixable:
+        assert result is None
+        return Checked(findings, source, 0)
+    assert result is not None
+    assert set(result.fixed) == set(fixable)
+    new = result.text
+
+    # The fixed text parses, and only the edited string constants differ.
+    old_tree, new_tree = _parse(source), _parse(new)
+    edits = [e for f in fixable for e in f.edits]
+    starts = {(e.line, e.column) for e in edits}
+    assert len(starts) == len(edits) == 2 * len(fixable)
+    masked_old = _masked_dump(_parse(source), starts, split_lines(source))
+    assert masked_old == _masked_dump(_parse(new), _starts_after(edits), split_lines(new))
+    assert _line_numbers(old_tree) == _line_numbers(new_tree)
+
+    # Every changed string is one literal of a finding, going from C to P or from P to C.
+    expected: Counter[tuple[str, str]] = Counter()
+    for finding in fixable:
+        first, second = finding.edits
+        a = _literal_value(source, first.line, first.column, first.end_line, first.end_column)
+        b = _literal_value(source, second.line, second.column, second.end_line, second.end_column)
+        assert ast.literal_eval(first.replacement) == b and ast.literal_eval(second.replacement) == a
+        assert sorted([VOCABULARY.is_concrete(a), VOCABULARY.is_concrete(b)]) == [False, True]
+        assert VOCABULARY.is_tracked(a) or VOCABULARY.is_tracked(b)
+        expected.update([(a, b), (b, a)])
+    changed = changed_strings(source, new)
+    assert len(changed) == 2 * len(fixable)
+    assert Counter(changed) == expected
+
+    # Nothing fixable is left, the DEV001s that were not fixable are still there, and a
+    # second fix changes nothing.
+    after = analyze_text(new)
+    assert [f for f in after if f.fixable] == []
+    unfixable_before = [(f.line, f.message) for f in findings if f.code == "DEV001" and not f.fixable]
+    assert [(f.line, f.message) for f in after if f.code == "DEV001"] == unfixable_before
+    assert fix_text(new, after) is None
+    return Checked(findings, new, len(fixable))
+
+
+# --- generated device-handling programs ----------------------------------------------
+
+
+@quick(250)
+@given(module())
+def test_fix_properties_on_generated_modules(source: str) -> None:
+    checked = check_fix_properties(source)
+    # The generator writes no literal the fixer has to refuse: every DEV001 is gone.
+    assert [f for f in analyze_text(checked.fixed_text) if f.code == "DEV001"] == []
+
+
+# --- hypothesmith: generic programs, alone and around a known DEV001 -------------------
+
+SNIPPET = '''
+
+def _devicelint_case(batch, device):
+    device = "auto" if device == "cuda" else device
+    return batch.to(device)
+'''
+
+SNIPPET_FIXED = '''
+
+def _devicelint_case(batch, device):
+    device = "cuda" if device == "auto" else device
+    return batch.to(device)
+'''
+
+generic_programs = st.one_of(hypothesmith.from_grammar(), hypothesmith.from_node())
+
+
+@pytest.mark.filterwarnings("ignore::SyntaxWarning")  # hypothesmith compiles its odd programs
+@quick(60)
+@given(generic_programs)
+def test_fix_properties_on_generic_programs(source: str) -> None:
+    check_fix_properties(source)
+
+
+@pytest.mark.filterwarnings("ignore::SyntaxWarning")
+@quick(60)
+@given(generic_programs, st.booleans())
+def test_dev001_next_to_generic_code_is_fixed_and_the_rest_kept(source: str, append: bool) -> None:
+    program = source + SNIPPET if append else SNIPPET.lstrip("\n") + "\n" + source
+    try:
+        _parse(program)
+    except SyntaxError:
+        assume(False)  # e.g. a `from __future__` import that is no longer first
+    checked = check_fix_properties(program)
+    assert checked.fixed_count == 1
+    assert checked.fixed_text == (source + SNIPPET_FIXED if append else SNIPPET_FIXED.lstrip("\n") + "\n" + source)
+
+
+# --- the rule fixtures, as they are and mutated ---------------------------------------
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=lambda p: p.name)
+def test_fix_properties_on_rule_fixtures(path: Path) -> None:
+    source = path.read_text(encoding="utf-8")
+    checked = check_fix_properties(source)
+    reported = [f for f in checked.findings if f.code == "DEV001"]
+    if path.name.startswith("dev001_") or path.parent.name == "qwen2_audio":
+        assert checked.fixed_count > 0
+        assert checked.fixed_count == len([f for f in reported if f.fixable])
+    else:
+        assert checked.fixed_count == 0 and checked.fixed_text == source
+
+
+@dataclass(frozen=True)
+class Mutation:
+    """A change that keeps a module's meaning (and its tokens' order): the fix must commute with it."""
+
+    newline: str
+    requote: frozenset[int]  # indices of simple string tokens whose quote character flips
+    tabs: bool  # leading groups of four spaces become tabs
+    preamble: tuple[str, ...]  # lines put before the module (comments or blank)
+
+    def apply(self, text: str) -> str:
+        text = _requote(text, self.requote)
+        if self.tabs:
+            text = "".join(_tabify(line) for line in split_lines(text))
+        text = "".join(line + "\n" for line in self.preamble) + text
+        return text.replace("\n", self.newline) if self.newline != "\n" else text
+
+
+def _simple_strings(text: str) -> list[tokenize.TokenInfo]:
+    return [
+        tok
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline)
+        if tok.type == tokenize.STRING
+        and tok.start[0] == tok.end[0]
+        and tok.string[0] in "'\""
+        and len(tok.string) >= 2
+        and tok.string[0] == tok.string[-1]
+        and not tok.string.startswith(('"""', "'''"))
+        and not any(c in tok.string[1:-1] for c in "'\"\\")
+    ]
+
+
+def _requote(text: str, indices: frozenset[int]) -> str:
+    lines = split_lines(text)
+    for index, tok in enumerate(_simple_strings(text)):
+        if index in indices:
+            row, start = tok.start
+            _, end = tok.end
+            quote = "'" if tok.string[0] == '"' else '"'
+            line = lines[row - 1]
+            lines[row - 1] = line[:start] + quote + tok.string[1:-1] + quote + line[end:]
+    return "".join(lines)
+
+
+def _tabify(line: str) -> str:
+    stripped = line.lstrip(" ")
+    spaces = len(line) - len(stripped)
+    return "\t" * (spaces // 4) + " " * (spaces % 4) + stripped
+
+
+@st.composite
+def mutations(draw: st.DrawFn, text: str) -> Mutation:
+    count = len(_simple_strings(text))
+    return Mutation(
+        newline=draw(st.sampled_from(["\n", "\r\n"])),
+        requote=draw(st.frozensets(st.integers(0, max(count - 1, 0)), max_size=count)) if count else frozenset(),
+        tabs=draw(st.booleans()),
+        preamble=tuple(draw(st.lists(st.sampled_from(["", "# a comment", "#!/usr/bin/env python"]), max_size=3))),
+    )
+
+
+FIXTURE_TEXTS = {path.name: path.read_text(encoding="utf-8") for path in FIXTURES}
+FIXABLE_FIXTURES = sorted(name for name in FIXTURE_TEXTS if name.startswith("dev001_") or name == "buggy_loader.py")
+
+
+@functools.cache
+def fixed_count(name: str) -> int:
+    return check_fix_properties(FIXTURE_TEXTS[name]).fixed_count
+
+
+@quick(40)
+@given(st.data())
+def test_fix_commutes_with_mutations_of_the_rule_fixtures(data: st.DataObject) -> None:
+    name = data.draw(st.sampled_from(FIXABLE_FIXTURES))
+    original = FIXTURE_TEXTS[name]
+    mutation = data.draw(mutations(original))
+    mutated = mutation.apply(original)
+    try:
+        _parse(mutated)
+    except SyntaxError:
+        assume(False)  # tabs that Python finds ambiguous
+    checked = check_fix_properties(mutated)
+    assert checked.fixed_count == fixed_count(name) > 0
+    fixed_original = fix_text(original, analyze_text(original))
+    assert fixed_original is not None
+    assert checked.fixed_text == mutation.apply(fixed_original.text)
