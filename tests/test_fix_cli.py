@@ -472,7 +472,7 @@ def test_syntax_error_is_reported_and_never_written(tmp_path) -> None:
     lines = result.stdout.splitlines()
     assert lines[0] == "fixed b_bug.py (1 problem)"
     assert lines[1].startswith("a_broken.py:2:7: DEV900 syntax error:")
-    assert lines[2].startswith("c_undecodable.py:1:1: DEV900 cannot decode source")
+    assert lines[2].startswith("c_undecodable.py:2:6: DEV900 cannot decode source")
     assert paths["b_bug.py"].read_bytes() == BUGGY_FIXED
 
 

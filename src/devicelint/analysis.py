@@ -89,12 +89,22 @@ def _line_numbers(offsets: list[int], lines: list[str]) -> set[int]:
     return {bisect.bisect_right(starts, offset) for offset in offsets}
 
 
-def syntax_error_finding(error: SyntaxError | UnicodeError | LookupError) -> Finding:
+def syntax_error_finding(error: SyntaxError | UnicodeError | LookupError, data: bytes = b"") -> Finding:
+    """DEV900 at the error: the parser's position, or the first bad byte."""
     if isinstance(error, SyntaxError):
-        line = error.lineno or 1
-        column = max((error.offset or 1) - 1, 0)
+        if error.lineno:
+            line, column = error.lineno, max((error.offset or 1) - 1, 0)
+        else:  # no position: a null byte, which the parser refuses outright
+            line, column = _byte_position(data, max(data.find(b"\0"), 0))
         return Finding("DEV900", f"syntax error: {error.msg}", line, column, line, column)
-    return Finding("DEV900", f"cannot decode source: {error}", 1, 0, 1, 0)
+    offset = error.start if isinstance(error, UnicodeDecodeError) else 0
+    return Finding("DEV900", f"cannot decode source: {error}", *_byte_position(data, offset) * 2)
+
+
+def _byte_position(data: bytes, offset: int) -> tuple[int, int]:
+    """(1-based line, 0-based column) of a byte offset, columns in bytes."""
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    return data.count(b"\n", 0, offset) + 1, offset - line_start
 
 
 def analyze_bytes(data: bytes, filename: str = "<unknown>", settings: Settings = DEFAULT_SETTINGS) -> list[Finding]:
@@ -104,10 +114,10 @@ def analyze_bytes(data: bytes, filename: str = "<unknown>", settings: Settings =
     try:
         source = decode(data)
         return analyze_text(source.text, filename, settings)
-    except (SyntaxError, UnicodeError, LookupError, ValueError) as error:
-        if isinstance(error, ValueError) and not isinstance(error, UnicodeError):
-            error = SyntaxError(str(error))  # ast.parse: "source code string cannot contain null bytes"
-        return [syntax_error_finding(error)]
+    except (SyntaxError, UnicodeError, LookupError) as error:
+        return [syntax_error_finding(error, data)]
+    except ValueError as error:  # older Pythons: "source code string cannot contain null bytes"
+        return [syntax_error_finding(SyntaxError(str(error)), data)]
 
 
 @dataclass(frozen=True)

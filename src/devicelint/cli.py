@@ -38,7 +38,7 @@ from devicelint.discover import DEFAULT_EXCLUDES, DiscoveryError, FileOptions, d
 from devicelint.findings import RULES
 from devicelint.globs import PatternSet, absolute
 from devicelint.report import FORMATS, STATISTICS_FORMATS, Reported, RunError
-from devicelint.runner import Progress, run_all
+from devicelint.runner import Progress, WorkerCrashed, run_all
 from devicelint.tasks import CheckTask, FixTask, Outcome
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -376,7 +376,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     try:
         return {"check": run_check, "fix": run_fix, "rule": run_rule}[args.command](args)
-    except (UsageError, ConfigError) as error:
+    except (UsageError, ConfigError, WorkerCrashed) as error:
         print(f"devicelint: error: {error}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:

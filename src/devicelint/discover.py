@@ -20,10 +20,12 @@ import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import pathspec
+from typing import TYPE_CHECKING
 
 from devicelint.globs import PatternSet, absolute
+
+if TYPE_CHECKING:
+    import pathspec
 
 # ruff's default excludes, plus build/ and __pycache__/.
 DEFAULT_EXCLUDES: tuple[str, ...] = (
@@ -127,6 +129,8 @@ def _relative(path: str, base: str) -> str:
 
 
 def _read_spec(path: str) -> pathspec.GitIgnoreSpec | None:
+    import pathspec  # only inside a git repository with .gitignore files
+
     try:
         with open(path, encoding="utf-8", errors="replace") as handle:
             return pathspec.GitIgnoreSpec.from_lines(handle.read().splitlines())

@@ -7,10 +7,10 @@ small results; the settings are sent to each worker once, at start-up.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -22,9 +22,20 @@ _SERIAL_BELOW = 64
 _worker_task: Callable | None = None
 
 
+class WorkerCrashed(RuntimeError):
+    """A worker process died (killed, out of memory): the run cannot finish."""
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    # The pool terminates the other workers when one dies; raising lets a worker that
+    # is between writing a temporary file and renaming it remove that file first.
+    raise SystemExit(128 + signum)
+
+
 def _init_worker(task: Callable) -> None:
     global _worker_task
     _worker_task = task
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
 
 
 def _run_in_worker(item: object) -> object:
@@ -45,9 +56,16 @@ def run_all(task: Callable[[T], R], items: Sequence[T], jobs: int | None = None)
     if jobs == 1 or len(items) < _SERIAL_BELOW:
         yield from map(task, items)
         return
+    # Imported here: a serial run (pre-commit on a few files) does not pay for it.
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
     chunksize = max(1, min(64, len(items) // (jobs * 8)))
-    with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(task,)) as pool:
-        yield from pool.map(_run_in_worker, items, chunksize=chunksize)  # type: ignore[misc]
+    try:
+        with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(task,)) as pool:
+            yield from pool.map(_run_in_worker, items, chunksize=chunksize)  # type: ignore[misc]
+    except BrokenProcessPool:
+        raise WorkerCrashed("a worker process died before the run finished (killed, or out of memory?)") from None
 
 
 class Progress:
