@@ -152,8 +152,11 @@ def make_venv(cache: Path, name: str, requirements: list[str]) -> Env:
 
 
 def clean_env() -> dict[str, str]:
-    """The environment for every measured command: no PYTHONPATH leaking one env into another."""
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP")}
+    """The environment for every measured command: no PYTHONPATH leaking one env into another,
+    and bytecode caching on (some sandboxes set PYTHONDONTWRITEBYTECODE, which would make every
+    Python tool recompile its modules on every run; a normal install caches them)."""
+    dropped = ("PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "PYTHONDONTWRITEBYTECODE")
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
     return env
 
 
