@@ -16,6 +16,8 @@ import libcst as cst
 from libcst.codemod import CodemodCommand, SkipFile
 
 from devicelint.analysis import DEFAULT_SETTINGS, Settings, analyze_text
+from devicelint.config import config_near
+from devicelint.findings import CodeFilter
 from devicelint.rewrite import fix_text
 
 
@@ -28,19 +30,14 @@ class FixInvertedDeviceConditional(CodemodCommand):
     settings: Settings = DEFAULT_SETTINGS
 
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
-        from devicelint.config import config_near
-
         text = tree.code
-        filename = self.context.filename or "<unknown>"
-        settings = self.settings
-        findings = None
+        settings, codes = self.settings, CodeFilter()
         if self.context.filename:
             file_settings, rules = config_near(self.context.filename)
-            if settings is DEFAULT_SETTINGS:
-                settings = file_settings
+            settings = file_settings if settings is DEFAULT_SETTINGS else settings
             codes = rules.codes_for(self.context.filename)
-            findings = [f for f in analyze_text(text, filename, settings) if codes.allows(f.code)]
-        result = fix_text(text, findings if findings is not None else analyze_text(text, filename, settings))
+        findings = analyze_text(text, self.context.filename or "<unknown>", settings)
+        result = fix_text(text, [f for f in findings if codes.allows(f.code)])
         if result is None:
             raise SkipFile("no inverted device conditional to fix")
         # Same encoding, newline and indentation as the original module.
