@@ -119,21 +119,3 @@ def analyze_bytes(data: bytes, filename: str = "<unknown>", settings: Settings =
     except ValueError as error:  # older Pythons: "source code string cannot contain null bytes"
         return [syntax_error_finding(SyntaxError(str(error)), data)]
 
-
-@dataclass(frozen=True)
-class FileReport:
-    """The outcome of checking one file."""
-
-    path: str
-    findings: tuple[Finding, ...] = ()
-    error: str | None = None  # the file could not be read
-
-
-def check_path(path: str, settings: Settings = DEFAULT_SETTINGS) -> FileReport:
-    """Check one file on disk (the per-file task of ``devicelint check``)."""
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except OSError as error:
-        return FileReport(path, error=f"cannot read: {error.strerror or error}")
-    return FileReport(path, tuple(analyze_bytes(data, path, settings)))

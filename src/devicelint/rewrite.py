@@ -93,19 +93,7 @@ class _BlankStrings(ast.NodeTransformer):
         return node
 
 
-# --- files -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class FileFix:
-    """The outcome of fixing one file."""
-
-    path: str
-    changed: bool = False  # the fixed content differs (written unless a dry run)
-    fixed: tuple[Finding, ...] = ()  # findings the fix removed
-    remaining: tuple[Finding, ...] = ()  # findings left (DEV002, unfixable DEV001, DEV900)
-    diff: str = ""
-    error: str | None = None
+# --- bytes and files ---------------------------------------------------------------
 
 
 def fix_source_bytes(
@@ -122,30 +110,6 @@ def fix_source_bytes(
     # Analyse the result again: positions after the swap, and proof the fix holds.
     remaining = [f for f in analyze_text(result.text, filename, settings) if codes.allows(f.code)]
     return new_data, list(result.fixed), remaining
-
-
-def fix_path(
-    path: str, settings: Settings, codes: CodeFilter = CodeFilter(), write: bool = True, want_diff: bool = False
-) -> FileFix:
-    """Fix one file on disk (the per-file task of ``devicelint fix``)."""
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read()
-    except OSError as error:
-        return FileFix(path, error=f"cannot read: {error.strerror or error}")
-    try:
-        new_data, fixed, remaining = fix_source_bytes(data, path, settings, codes)
-    except UnsafeFixError as error:
-        return FileFix(path, error=f"not fixed: {error}")
-    if new_data is None or new_data == data:
-        return FileFix(path, remaining=tuple(remaining))
-    diff = unified_diff(path, data, new_data) if want_diff else ""
-    if write:
-        try:
-            write_atomically(path, new_data)
-        except OSError as error:
-            return FileFix(path, remaining=tuple(fixed) + tuple(remaining), error=f"cannot write: {error.strerror or error}")
-    return FileFix(path, True, tuple(fixed), tuple(remaining), diff)
 
 
 _DIFF_LINE = re.compile(r"[^\n]*\n|[^\n]+\Z")

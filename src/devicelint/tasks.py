@@ -1,26 +1,21 @@
-"""The per-file tasks of ``devicelint check`` and ``fix``, dispatched by suffix.
+"""The per-file tasks of ``devicelint check`` and ``fix``: read, analyse or fix, write.
 
-``.ipynb`` files go to notebooks.py, everything else to the engine's own file
-functions (analysis.check_path, rewrite.fix_path). A task is a small picklable
-object: runner.py sends it to each worker once, then only paths travel.
+The file handling (reading, the atomic write, the one-line errors) lives here once;
+what a file's bytes mean is the engine's business: ``.ipynb`` files go to
+notebooks.py, everything else to analysis.analyze_bytes / rewrite.fix_source_bytes.
+A task is a small picklable object: runner.py sends it to each worker once, then
+only paths travel.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from devicelint.analysis import Settings, analyze_bytes, check_path
+from devicelint.analysis import Settings, analyze_bytes
 from devicelint.config import FileRules
 from devicelint.notebooks import check_notebook_bytes, fix_notebook_bytes, is_notebook
 from devicelint.report import Reported
-from devicelint.rewrite import (
-    FileFix,
-    UnsafeFixError,
-    fix_path,
-    fix_source_bytes,
-    unified_diff,
-    write_atomically,
-)
+from devicelint.rewrite import UnsafeFixError, fix_source_bytes, unified_diff, write_atomically
 
 
 @dataclass(frozen=True)
@@ -51,34 +46,26 @@ class CheckTask:
     rules: FileRules
 
     def __call__(self, path: str) -> Outcome:
-        codes = self.rules.codes_for(path)
-        if is_notebook(path):
-            try:
-                data = _read(path)
-            except OSError as error:
-                return Outcome(path, error=_cannot("read", error))
-            return Outcome(path, tuple(check_notebook_bytes(data, path, self.settings, codes)))
-        report = check_path(path, self.settings)
-        findings = tuple(Reported(path, f) for f in report.findings if codes.allows(f.code))
-        return Outcome(path, findings, error=report.error)
+        try:
+            data = _read(path)
+        except OSError as error:
+            return Outcome(path, error=_cannot("read", error))
+        return self.on_bytes(data, path)
 
     def on_bytes(self, data: bytes, name: str) -> Outcome:
-        """Check content that is not on disk (standard input), reported as ``name``."""
+        """Check content reported as ``name`` (a file's, or standard input's)."""
         codes = self.rules.codes_for(name)
         if is_notebook(name):
             return Outcome(name, tuple(check_notebook_bytes(data, name, self.settings, codes)))
         return Outcome(name, tuple(Reported(name, f) for f in analyze_bytes(data, name, self.settings) if codes.allows(f.code)))
 
 
-def _from_file_fix(result: FileFix) -> Outcome:
-    return Outcome(
-        result.path,
-        tuple(Reported(result.path, f) for f in result.remaining),
-        tuple(Reported(result.path, f) for f in result.fixed),
-        result.changed,
-        result.diff,
-        error=result.error,
-    )
+@dataclass(frozen=True)
+class _Fixed:
+    data: bytes | None  # the new content; None when nothing changes
+    fixed: tuple[Reported, ...]
+    remaining: tuple[Reported, ...]
+    diff: str
 
 
 @dataclass(frozen=True)
@@ -88,20 +75,32 @@ class FixTask:
     write: bool = True
     want_diff: bool = False
 
+    def _fix(self, data: bytes, name: str) -> _Fixed:
+        """The fixed content; raises UnsafeFixError when a fix cannot be applied exactly."""
+        codes = self.rules.codes_for(name)
+        if is_notebook(name):
+            result = fix_notebook_bytes(data, name, self.settings, codes, self.want_diff)
+            return _Fixed(result.data, result.fixed, result.remaining, result.diff)
+        new_data, fixed, remaining = fix_source_bytes(data, name, self.settings, codes)
+        changed = new_data is not None and new_data != data
+        return _Fixed(
+            new_data,
+            tuple(Reported(name, f) for f in fixed),
+            tuple(Reported(name, f) for f in remaining),
+            unified_diff(name, data, new_data) if changed and self.want_diff else "",  # type: ignore[arg-type]
+        )
+
     def __call__(self, path: str) -> Outcome:
-        codes = self.rules.codes_for(path)
-        if not is_notebook(path):
-            return _from_file_fix(fix_path(path, self.settings, codes, self.write, self.want_diff))
         try:
             data = _read(path)
         except OSError as error:
             return Outcome(path, error=_cannot("read", error))
         try:
-            result = fix_notebook_bytes(data, path, self.settings, codes, self.want_diff)
+            result = self._fix(data, path)
         except UnsafeFixError as error:
             return Outcome(path, error=f"not fixed: {error}")
         if result.data is None or result.data == data:
-            return Outcome(path, result.remaining)
+            return Outcome(path, result.remaining)  # never opened for writing
         if self.write:
             try:
                 write_atomically(path, result.data)
@@ -111,24 +110,10 @@ class FixTask:
 
     def on_bytes(self, data: bytes, name: str) -> Outcome:
         """Fix content from standard input; the new content is in ``Outcome.data``, nothing is written."""
-        codes = self.rules.codes_for(name)
         try:
-            if is_notebook(name):
-                result = fix_notebook_bytes(data, name, self.settings, codes, self.want_diff)
-                if result.data is None or result.data == data:
-                    return Outcome(name, result.remaining, data=data)
-                return Outcome(name, result.remaining, result.fixed, True, result.diff, result.data)
-            new_data, fixed, remaining = fix_source_bytes(data, name, self.settings, codes)
+            result = self._fix(data, name)
         except UnsafeFixError as error:
             return Outcome(name, data=data, error=f"not fixed: {error}")
-        if new_data is None or new_data == data:
-            return Outcome(name, tuple(Reported(name, f) for f in remaining), data=data)
-        diff = unified_diff(name, data, new_data) if self.want_diff else ""
-        return Outcome(
-            name,
-            tuple(Reported(name, f) for f in remaining),
-            tuple(Reported(name, f) for f in fixed),
-            True,
-            diff,
-            new_data,
-        )
+        if result.data is None or result.data == data:
+            return Outcome(name, result.remaining, data=data)
+        return Outcome(name, result.remaining, result.fixed, True, result.diff, result.data)
