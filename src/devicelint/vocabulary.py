@@ -81,12 +81,6 @@ class Vocabulary:
     def is_strategy(self, value: str) -> bool:
         return value.split(":", 1)[0] in PLACEMENT_STRATEGIES
 
-    def describe(self, value: str) -> str:
-        """A short reason why torch rejects ``value``, for messages."""
-        if self.is_strategy(value):
-            return "a device_map placement strategy, not a device"
-        return "not a torch device"
-
 
 DEFAULT_VOCABULARY = Vocabulary()
 
