@@ -1,0 +1,553 @@
+"""The value follower for one file: runs every scope of the module, follows values into
+the project's own functions and classes, and collects flows.
+
+* A call to a function of the project runs that function with what the caller passes
+  (its *summary* for those arguments: what it returns, what it stores on ``self``, which
+  sinks the arguments reach), memoized per argument values. Defaults apply to what the
+  caller leaves out.
+* A class is run as a whole for each class it may be (itself, and each subclass in the
+  module): its methods and those it inherits (method resolution order over the bases
+  the project defines) share what they store on ``self``, to a fixpoint.
+* Names imported from other modules of the project resolve to their definitions
+  (project.py reads each module at most once per run).
+* An invalid string that leaves its module without reaching a sink (a returned value,
+  a module constant, a store on ``self``) is followed into the modules that import it.
+
+Everything is bounded (call depth, nesting depth, work per file); past a bound a value
+is unknown, never reported.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+from dataclasses import dataclass
+
+from devicelint.follow.frame import Binding, Frame
+from devicelint.follow.scopes import FunctionNode, ScopeInfo, is_classmethod, scopes_in, self_parameter
+from devicelint.follow.statements import MAX_PASSES
+from devicelint.follow.values import EMPTY, AccessPath, Origin, Origins, State, Step, path_of
+from devicelint.project import ModuleInfo, Project
+from devicelint.sinks import SinkCatalog, SinkUse
+from devicelint.vocabulary import Vocabulary
+
+MAX_CALL_DEPTH = 6  # nested calls into project functions
+MAX_NESTING = 120  # nested statements and expressions, across calls
+MAX_WORK = 4000  # function and class runs for one file
+MAX_RESOLVE = 4  # re-exports followed to a definition
+# A module without a tracked string is parsed only to follow a re-export, and only if small.
+MAX_REEXPORT_TEXT = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Flow:
+    """An origin reaching a sink's argument (``path``: the file of the sink)."""
+
+    origin: Origin
+    sink: SinkUse
+    path: str
+
+
+@dataclass(frozen=True)
+class DeviceMapUse:
+    origin: Origin
+    keyword: ast.keyword
+    path: str
+
+
+@dataclass(frozen=True)
+class Method:
+    module: ModuleInfo
+    node: FunctionNode
+    owner: ast.ClassDef
+
+
+class ClassContext:
+    """One class as the type of ``self``: its methods in resolution order, and what they store."""
+
+    def __init__(self, module: ModuleInfo, node: ast.ClassDef, mro: list[tuple[ModuleInfo, ast.ClassDef]]) -> None:
+        self.module = module
+        self.node = node
+        self.mro = mro
+        self.stores: dict[AccessPath, frozenset[Origin]] = {}
+        self.version = 0
+
+    def add(self, path: AccessPath, value: frozenset[Origin]) -> None:
+        old = self.stores.get(path, EMPTY)
+        if not value <= old:
+            self.stores[path] = old | value
+            self.version += 1
+
+    def value(self, path: AccessPath) -> frozenset[Origin]:
+        return self.stores.get(path, EMPTY)
+
+    def methods(self) -> list[Method]:
+        seen: dict[str, Method] = {}
+        for module, cls in self.mro:
+            for stmt in cls.body:
+                if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name not in seen:
+                    seen[stmt.name] = Method(module, stmt, cls)
+        return list(seen.values())
+
+    def method(self, name: str, after: ast.ClassDef | None = None) -> Method | None:
+        """``self.name`` (or ``super().name`` when ``after`` is the class calling super)."""
+        classes = self.mro
+        if after is not None:
+            index = next((i for i, (_, c) in enumerate(classes) if c is after), None)
+            if index is None:
+                return None
+            classes = classes[index + 1 :]
+        for module, cls in classes:
+            for stmt in cls.body:
+                if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name == name:
+                    return Method(module, stmt, cls)
+        return None
+
+
+class Follower:
+    """Follows values for one file; ``project`` may be shared by the files of a run."""
+
+    def __init__(self, project: Project, vocabulary: Vocabulary, catalog: SinkCatalog) -> None:
+        self.project = project
+        self.vocabulary = vocabulary
+        self.catalog = catalog
+        self.origins = Origins()
+        self.flows: dict[tuple[int, int], Flow] = {}
+        self.device_map_uses: dict[tuple[int, int], DeviceMapUse] = {}
+        self._states: dict[int, State | None] = {}
+        self._names: dict[int, frozenset[str]] = {}
+        self._global_writes: dict[int, dict[AccessPath, frozenset[Origin]]] = {}
+        self._summaries: dict[tuple, tuple[frozenset[Origin], list]] = {}
+        self._classes: dict[tuple, ClassContext] = {}
+        self._active: set[tuple] = set()
+        self._entry_returns: dict[int, frozenset[Origin]] = {}
+        self._interesting: dict[int, bool] = {}
+        self._tracked = re.compile(rf"[\"'](?:{vocabulary.tracked_pattern})[\"']")
+        self._depth = 0
+        self._nesting = 0
+        self._work = 0
+
+    def interesting(self, module: ModuleInfo) -> bool:
+        """Whether a module may hold a tracked string at all (a text scan, no parse)."""
+        key = id(module)
+        if key not in self._interesting:
+            self._interesting[key] = self._tracked.search(module.text) is not None
+        return self._interesting[key]
+
+    def _may_pass_through(self, module: ModuleInfo) -> bool:
+        return self.interesting(module) or len(module.text) <= MAX_REEXPORT_TEXT
+
+    # -- bounds ---------------------------------------------------------------------
+
+    def enter(self) -> bool:
+        if self._nesting >= MAX_NESTING:
+            return False
+        self._nesting += 1
+        return True
+
+    def leave(self) -> None:
+        self._nesting -= 1
+
+    def _spend(self) -> bool:
+        self._work += 1
+        return self._work <= MAX_WORK
+
+    # -- recording ------------------------------------------------------------------
+
+    def record_sink(self, use: SinkUse, value: frozenset[Origin], path: str) -> None:
+        for origin in value:
+            self.flows.setdefault((id(origin), id(use.argument)), Flow(origin, use, path))
+
+    def record_device_map(self, keyword: ast.keyword, value: frozenset[Origin], path: str) -> None:
+        for origin in value:
+            self.device_map_uses.setdefault((id(origin), id(keyword)), DeviceMapUse(origin, keyword, path))
+
+    # -- one file ---------------------------------------------------------------------
+
+    def follow(self, module: ModuleInfo) -> None:
+        """Run every scope of ``module``, then follow what escapes it into its importers."""
+        self._run_module(module)
+        escaping = self._escaping_names(module)
+        if escaping:
+            for importer in self.project.importers(module, escaping):
+                self._run_module(importer)
+
+    def _run_module(self, module: ModuleInfo) -> None:
+        has_globals = any(isinstance(node, ast.Global) for node in ast.walk(module.tree))
+        for _ in range(MAX_PASSES if has_globals else 1):
+            before = dict(self._global_writes.get(id(module), {}))
+            self.module_state(module)
+            self._run_scopes(module, module.tree.body, frozenset())
+            if self._global_writes.get(id(module), {}) == before:
+                break
+            # globals changed: everything that read them runs again
+            self._states.pop(id(module), None)
+            self._summaries.clear()
+            self._classes.clear()
+
+    def _run_scopes(self, module: ModuleInfo, body: list[ast.stmt], enclosing: frozenset[str]) -> None:
+        for node in scopes_in(body):
+            if isinstance(node, ast.ClassDef):
+                self._run_class_entry(module, node, enclosing)
+            else:
+                frame = self._run_function(module, node, None, enclosing=enclosing)  # type: ignore[arg-type]
+                if frame is not None:
+                    self._entry_returns[id(node)] = frame.returned
+                    self._run_scopes(module, node.body, enclosing | frame.scope_locals)  # type: ignore[attr-defined]
+
+    def _run_class_entry(self, module: ModuleInfo, node: ast.ClassDef, enclosing: frozenset[str]) -> None:
+        context = self.class_context(module, node, None)
+        if context is not None:
+            for method in context.methods():
+                if method.owner is node:
+                    info = self.scope_info(method.node)
+                    self._run_scopes(module, method.node.body, enclosing | info.names)
+        for inner in scopes_in(node.body, skip_functions=True):
+            self._run_class_entry(module, inner, enclosing)  # type: ignore[arg-type]
+
+    # -- module globals ---------------------------------------------------------------
+
+    def module_state(self, module: ModuleInfo) -> State | None:
+        """The module's globals as they are at the end of its body (None while it runs)."""
+        key = id(module)
+        if key not in self._states:
+            self._states[key] = None  # an import cycle reads nothing
+            frame = Frame(self, module, self.module_names(module), is_module=True)
+            self._states[key] = frame.exec_block(module.tree.body, State()) or State()
+        return self._states[key]
+
+    def module_names(self, module: ModuleInfo) -> frozenset[str]:
+        key = id(module)
+        if key not in self._names:
+            self._names[key] = ScopeInfo.of(module.tree).names
+        return self._names[key]
+
+    def global_value(self, module: ModuleInfo, path: AccessPath) -> frozenset[Origin]:
+        state = self.module_state(module)
+        value = state.read(path, lambda p: self.imported_value(module, p)) if state is not None else EMPTY
+        extra = self._global_writes.get(id(module), {}).get(path)
+        return value | extra if extra else value
+
+    def write_global(self, module: ModuleInfo, path: AccessPath, value: frozenset[Origin]) -> None:
+        writes = self._global_writes.setdefault(id(module), {})
+        writes[path] = writes.get(path, EMPTY) | value
+
+    def imported_value(self, module: ModuleInfo, path: AccessPath, hops: int = 0) -> frozenset[Origin]:
+        """``cfg.DEVICE`` after ``import pkg.config as cfg``, or a name from ``from .config import``."""
+        qualified = module.imports.get(path[0]) if hops <= MAX_RESOLVE else None
+        if qualified is None:
+            return EMPTY
+        attributes = []
+        rest = list(path[1:])
+        while rest and rest[0].startswith("."):
+            attributes.append(rest.pop(0)[1:])
+        found = self.project.resolve(module, ".".join([qualified, *attributes]))
+        if found is None:
+            return EMPTY
+        target, names = found
+        if not names or target is module:
+            return EMPTY
+        inner = (names[0], *("." + n for n in names[1:]), *rest)
+        if self.interesting(target):
+            return self.global_value(target, inner)
+        if len(target.text) <= MAX_REEXPORT_TEXT and names[0] in target.imports:
+            return self.imported_value(target, inner, hops + 1)  # a re-export
+        return EMPTY
+
+    # -- scopes --------------------------------------------------------------------------
+
+    def scope_info(self, node: ast.AST) -> ScopeInfo:
+        return ScopeInfo.of(node)
+
+    def _run_function(
+        self,
+        module: ModuleInfo,
+        node: FunctionNode,
+        binding: Binding | None,
+        *,
+        enclosing: frozenset[str] = frozenset(),
+        context: ClassContext | None = None,
+        owner: ast.ClassDef | None = None,
+    ) -> Frame | None:
+        """One run of a function body; None past the work bound."""
+        if not self._spend():
+            return None
+        info = self.scope_info(node)
+        self_name = self_parameter(node) if owner is not None and not is_classmethod(node) else None
+        scope_name = f"{owner.name}.{node.name}" if owner is not None else node.name
+        frame = Frame(
+            self, module, info.names, scope_name=scope_name, enclosing=enclosing, cls=context,
+            owner=owner, self_name=self_name, global_names=info.globals,
+        )
+        end = frame.exec_block(node.body, frame.entry_state(node.args, binding))
+        frame.publish(end)
+        return frame
+
+    def class_context(self, module: ModuleInfo, node: ast.ClassDef, init: Binding | None) -> ClassContext | None:
+        """Run a class as the type of ``self`` to a fixpoint; ``init`` is what its constructor got."""
+        key = (id(node), init)
+        found = self._classes.get(key)
+        if found is not None or key in self._active:
+            return found
+        context = ClassContext(module, node, self.mro(module, node))
+        self._active.add(key)
+        try:
+            # Class-body assignments are what every instance reads until it stores its own.
+            for base_module, base in reversed(context.mro):
+                if base_module is not module and not self.interesting(base_module):
+                    continue
+                frame = Frame(self, base_module, self.scope_info(base).names, scope_name=base.name)
+                for path, value in (frame.exec_block(base.body, State()) or State()).items():
+                    if value:
+                        context.add(("." + path[0], *path[1:]), value)
+            methods = context.methods()
+            for _ in range(MAX_PASSES):
+                version = context.version
+                for method in methods:
+                    if method.module is not module and not (context.stores or self.interesting(method.module)):
+                        continue  # an inherited method with nothing to read or store
+                    binding = init if method.node.name == "__init__" else None
+                    if self._run_function(method.module, method.node, binding, context=context, owner=method.owner) is None:
+                        break
+                if context.version == version:
+                    break
+        finally:
+            self._active.discard(key)
+        self._classes[key] = context
+        return context
+
+    def mro(self, module: ModuleInfo, node: ast.ClassDef) -> list[tuple[ModuleInfo, ast.ClassDef]]:
+        """The class and the bases the project defines, in resolution order (depth-first)."""
+        order: list[tuple[ModuleInfo, ast.ClassDef]] = []
+        stack = [(module, node, 0)]
+        while stack:
+            current_module, current, depth = stack.pop()
+            if any(c is current for _, c in order) or depth > 16:
+                continue
+            order.append((current_module, current))
+            bases = []
+            for base in current.bases:
+                found = self.definition_of(current_module, base)
+                if found is not None and isinstance(found[1], ast.ClassDef):
+                    bases.append((found[0], found[1], depth + 1))
+            stack.extend(reversed(bases))
+        return order
+
+    # -- calls ------------------------------------------------------------------------------
+
+    def definition_of(self, module: ModuleInfo, expr: ast.expr, *, any_module: bool = True) -> tuple[ModuleInfo, ast.stmt] | None:
+        """The project function or class an expression names (``f``, ``utils.f``, ``Base``).
+
+        ``any_module=False`` accepts a definition in another module only if that module
+        holds a tracked string (what a call that carries nothing needs).
+        """
+        path = path_of(expr)
+        if path is None or any(not step.startswith(".") for step in path[1:]):
+            return None
+        return self._definition(module, path[0], [step[1:] for step in path[1:]], 0, any_module)
+
+    def _definition(
+        self, module: ModuleInfo, name: str, attributes: list[str], depth: int, any_module: bool
+    ) -> tuple[ModuleInfo, ast.stmt] | None:
+        if depth > MAX_RESOLVE:
+            return None
+        if depth and not (any_module or self._may_pass_through(module)):
+            return None
+        node = module.definitions.get(name)
+        if node is not None:
+            if attributes or (depth and not any_module and not self.interesting(module)):
+                return None
+            return module, node
+        qualified = module.imports.get(name)
+        if qualified is None:
+            return None
+        found = self.project.resolve(module, ".".join([qualified, *attributes]))
+        if found is None:
+            return None
+        target, names = found
+        if len(names) != 1 or target is module and names[0] == name:
+            return None
+        return self._definition(target, names[0], [], depth + 1, any_module)
+
+    def call(self, frame: Frame, call: ast.Call, values: dict[int, frozenset[Origin]], state: State):
+        """(returned value, returned parts) of a call into the project, or None if unknown."""
+        carries = any(values.values()) or any(
+            kw.arg is None and (p := path_of(kw.value)) is not None and any(v for _, v in state.parts(p))
+            for kw in call.keywords
+        )
+        target = self._target(frame, call, carries)
+        if target is None:
+            return None
+        module, node, context, owner, bound = target
+        if isinstance(node, ast.ClassDef):
+            binding = self._binding(frame, call, values, state, _init_of(node), skip_first=True)
+            if binding is not None and any(value for _, value in binding):
+                self._enter_call(("new", id(node), binding), lambda: self.class_context(module, node, binding))
+            return None
+        binding = self._binding(frame, call, values, state, node, skip_first=bound)
+        if binding is None:
+            return None
+        version = context.version if context is not None else 0
+        key = (id(node), id(context), version, binding)
+        found = self._summaries.get(key)
+        if found is None:
+            ran = self._enter_call(key, lambda: self._run_function(module, node, binding, context=context, owner=owner))
+            found = (ran.returned, sorted(ran.returned_parts.items())) if ran is not None else (EMPTY, [])
+            self._summaries[key] = found
+        returned, parts = found
+        step = Step(f"the return of {node.name}()", frame.module.path, call)
+        via = self.origins.via
+        return via(returned, step), [(suffix, via(value, step)) for suffix, value in parts]
+
+    def _enter_call(self, key: tuple, run):
+        if key in self._active or self._depth >= MAX_CALL_DEPTH:
+            return None  # recursion, or too deep: unknown
+        self._active.add(key)
+        self._depth += 1
+        try:
+            return run()
+        finally:
+            self._depth -= 1
+            self._active.discard(key)
+
+    def _target(self, frame: Frame, call: ast.Call, carries: bool):
+        """(module, function or class, class context, owner, bound?) of a project callee."""
+        func = call.func
+        if isinstance(func, ast.Attribute):
+            receiver = func.value
+            if frame.cls is not None and isinstance(receiver, ast.Name) and receiver.id == frame.self_name:
+                method = frame.cls.method(func.attr)
+                if method is None:
+                    return None
+                return method.module, method.node, frame.cls, method.owner, not is_classmethod(method.node) and self_parameter(method.node) is not None
+            if (
+                frame.cls is not None
+                and isinstance(receiver, ast.Call)
+                and isinstance(receiver.func, ast.Name)
+                and receiver.func.id == "super"
+            ):
+                method = frame.cls.method(func.attr, after=frame.owner)
+                if method is None:
+                    return None
+                return method.module, method.node, frame.cls, method.owner, True
+        if isinstance(func, ast.Name) and (func.id in frame.scope_locals or func.id in frame.enclosing):
+            return None
+        found = self.definition_of(frame.module, func, any_module=carries)
+        if found is None:
+            return None
+        module, node = found
+        if isinstance(node, ast.ClassDef):
+            return module, node, None, None, True
+        return module, node, None, None, False
+
+    def _binding(
+        self, frame: Frame, call: ast.Call, values: dict[int, frozenset[Origin]], state: State,
+        node: FunctionNode | None, *, skip_first: bool,
+    ) -> Binding | None:
+        """What ``call`` passes to each parameter of ``node`` (defaults are the callee's business)."""
+        if node is None:
+            return ()
+        args = node.args
+        positional = [a.arg for a in (*args.posonlyargs, *args.args)]
+        if skip_first:
+            positional = positional[1:]
+        keyword_names = set(positional) | {a.arg for a in args.kwonlyargs}
+        kwargs = args.kwarg.arg if args.kwarg is not None else None
+        bound: dict[AccessPath, frozenset[Origin]] = {}
+        index = 0
+        for arg in call.args:
+            if isinstance(arg, ast.Starred):
+                if isinstance(arg.value, (ast.Tuple, ast.List)):
+                    for element in arg.value.elts:
+                        if index < len(positional):
+                            bound[(positional[index],)] = frame.value_of(element, state)
+                            index += 1
+                    continue
+                for name in positional[index:]:  # *args of unknown length: unknown
+                    bound[(name,)] = EMPTY
+                index = len(positional)
+                continue
+            if index < len(positional):
+                bound[(positional[index],)] = values.get(id(arg), EMPTY)
+                index += 1
+        for kw in call.keywords:
+            if kw.arg is not None:
+                entries = [(kw.arg, values.get(id(kw.value), EMPTY))]
+            else:
+                entries = self._spread_entries(frame, kw.value, values, state)
+                if entries is None:  # **unknown: any parameter may be passed
+                    for name in keyword_names:
+                        bound.setdefault((name,), EMPTY)
+                    continue
+            for name, value in entries:
+                if name in keyword_names:
+                    bound[(name,)] = value
+                elif kwargs is not None:
+                    bound[(kwargs, f"[{name!r}]")] = value
+        step_name = node.name
+        result = []
+        for path, value in sorted(bound.items()):
+            if value:
+                value = self.origins.via(value, Step(f"the argument `{path[0]}` of {step_name}()", frame.module.path, call))
+            result.append((path, value))
+        return tuple(result)
+
+    def _spread_entries(self, frame: Frame, node: ast.expr, values: dict[int, frozenset[Origin]], state: State):
+        if isinstance(node, ast.Dict):
+            if any(key is None for key in node.keys):
+                return None
+            return [
+                (key.value, values.get(id(value), EMPTY))
+                for key, value in zip(node.keys, node.values)
+                if isinstance(key, ast.Constant) and isinstance(key.value, str)
+            ]
+        path = path_of(node)
+        if path is None:
+            return None
+        parts = [(suffix[0][2:-2], value) for suffix, value in state.parts(path) if len(suffix) == 1 and suffix[0].startswith("['")]
+        return parts or None
+
+    # -- what leaves the module -----------------------------------------------------------
+
+    def _escaping_names(self, module: ModuleInfo) -> set[str]:
+        """Top-level names through which an origin of ``module`` that reached no sink here
+        can leave it: a constant, a function that returns it, a class that stores it."""
+        reported = {id(flow.origin.node) for flow in self.flows.values() if flow.origin.path == module.path}
+        state = self._states.get(id(module))
+        names: set[str] = set()
+
+        def unreported(value: frozenset[Origin]) -> bool:
+            return any(o.path == module.path and id(o.node) not in reported for o in value)
+
+        if state is not None:
+            for path, value in state.items():
+                if unreported(value) and path[0] not in module.definitions:
+                    names.add(path[0])
+        for (node_id, *_), (returned, _) in self._summaries.items():
+            if unreported(returned):
+                for name, node in module.definitions.items():
+                    if id(node) == node_id:
+                        names.add(name)
+        for context in self._classes.values():
+            if context.module is module and any(unreported(v) for v in context.stores.values()):
+                names.add(context.node.name)
+        for name, node in module.definitions.items():
+            if unreported(self._entry_returns.get(id(node), EMPTY)):
+                names.add(name)
+        return {name for name in names if not name.startswith("__")}
+
+
+def _init_of(node: ast.ClassDef) -> FunctionNode | None:
+    for stmt in node.body:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name == "__init__":
+            return stmt
+    return None
+
+
+def display_path(path: str, relative_to: str) -> str:
+    """How a message names another file: relative to the reporting file's folder."""
+    try:
+        return os.path.relpath(path, os.path.dirname(os.path.abspath(relative_to)) or ".")
+    except ValueError:  # another drive on Windows
+        return path
