@@ -381,11 +381,11 @@ class Follower:
             return None
         module, node, context, owner, bound = target
         if isinstance(node, ast.ClassDef):
-            binding = self._binding(frame, call, values, state, _init_of(node), skip_first=True)
+            binding = self._binding(frame, call, values, state, _init_of(node), skip_first=True, name=node.name)
             if binding is not None and any(value for _, value in binding):
                 self._enter_call(("new", id(node), binding), lambda: self.class_context(module, node, binding))
             return None
-        binding = self._binding(frame, call, values, state, node, skip_first=bound)
+        binding = self._binding(frame, call, values, state, node, skip_first=bound, name=node.name)
         if binding is None:
             return None
         version = context.version if context is not None else 0
@@ -443,7 +443,7 @@ class Follower:
 
     def _binding(
         self, frame: Frame, call: ast.Call, values: dict[int, frozenset[Origin]], state: State,
-        node: FunctionNode | None, *, skip_first: bool,
+        node: FunctionNode | None, *, skip_first: bool, name: str,
     ) -> Binding | None:
         """What ``call`` passes to each parameter of ``node`` (defaults are the callee's business)."""
         if node is None:
@@ -485,11 +485,11 @@ class Follower:
                     bound[(name,)] = value
                 elif kwargs is not None:
                     bound[(kwargs, f"[{name!r}]")] = value
-        step_name = node.name
         result = []
         for path, value in sorted(bound.items()):
             if value:
-                value = self.origins.via(value, Step(f"the argument `{path[0]}` of {step_name}()", frame.module.path, call))
+                parameter = path[0] if len(path) == 1 else path[1][2:-2]  # kwargs['device'] -> device
+                value = self.origins.via(value, Step(f"the argument `{parameter}` of {name}()", frame.module.path, call))
             result.append((path, value))
         return tuple(result)
 
