@@ -9,6 +9,8 @@
 from __future__ import annotations
 
 import ast
+import bisect
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -53,17 +55,19 @@ def analyze_tree(
     *,
     path: str = "<unknown>",
     project: Project | None = None,
+    candidate_lines: set[int] | None = None,
 ) -> list[Finding]:
     """All findings of a parsed module, before noqa.
 
     ``path`` places the module in its project, so that values are followed into the
     modules it imports and out to the modules that import it; a name in angle brackets
-    (``<stdin>``) stands alone.
+    (``<stdin>``) stands alone. ``candidate_lines`` (from the pre-scan) narrows the
+    run to the scopes a flow can start from; None runs the whole module.
     """
     project = project if project is not None else SHARED_PROJECT
     module = project.module_at(path, "".join(lines), tree)
     follower = Follower(project, settings.vocabulary, settings.catalog)
-    follower.follow(module)
+    follower.follow(module, candidate_lines)
     here = rules.FileContext(path, rules.Positions(lines), project.lines_of)
     return rules.findings_for(
         tree, follower.flows.values(), follower.device_map_uses.values(), settings.vocabulary, here
@@ -79,10 +83,14 @@ def analyze_text(
     honour_noqa: bool = True,
 ) -> list[Finding]:
     """Findings for Python source text. Raises SyntaxError if it does not parse."""
-    if not settings.prescan.candidates(text):
+    offsets = settings.prescan.candidates(text)
+    if not offsets:
         return []
     lines = split_lines(text)
-    findings = analyze_tree(tree if tree is not None else parse(text, filename), lines, settings, path=filename)
+    starts = list(itertools.accumulate((len(line) for line in lines), initial=0))
+    candidate_lines = {bisect.bisect_right(starts, offset) for offset in offsets}
+    tree = tree if tree is not None else parse(text, filename)
+    findings = analyze_tree(tree, lines, settings, path=filename, candidate_lines=candidate_lines)
     return noqa.without_suppressed(findings, text, lines) if honour_noqa else findings
 
 

@@ -11,6 +11,7 @@ never an error, only less to follow.
 from __future__ import annotations
 
 import ast
+import functools
 import os
 import re
 import stat
@@ -25,8 +26,9 @@ from devicelint.source import decode, parse, split_lines
 MAX_MODULE_BYTES = 2 * 1024 * 1024
 # How many importers of one module are read to follow a value out of it.
 MAX_IMPORTERS = 64
-# How many files the importers index reads at most (a huge tree is not scanned).
-MAX_INDEXED_FILES = 20_000
+# A project with more modules than this is searched for importers in the module's own
+# package only (the index reads every file it covers).
+MAX_INDEXED_FILES = 2_000
 # The modules kept between files of a run, by the size of their text (least recently
 # used ones go first); a module read again after that is parsed again.
 MAX_CACHED_TEXT = 32 * 1024 * 1024
@@ -85,7 +87,7 @@ class ModuleInfo:
         modelled, and a name imported twice differently is rare.
         """
         table: dict[str, str] = {}
-        for node in ast.walk(self.tree):
+        for node in statements(self.tree.body):
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     if alias.asname:
@@ -101,6 +103,32 @@ class ModuleInfo:
                     if alias.name != "*":
                         table[alias.asname or alias.name] = f"{base}.{alias.name}" if base else alias.name
         return table
+
+    @cached_property
+    def text_imports(self) -> dict[str, str]:
+        """``imports`` read from the text alone (no parse): enough to follow a re-export
+        through a module that is never analysed itself."""
+        table: dict[str, str] = {}
+        for match in _FROM_IMPORT.finditer(self.text):
+            base = self.absolute(match["module"] or None, len(match["dots"]))
+            if base is None:
+                continue
+            for part in match["names"].strip("()").replace("\\\n", ",").replace("\n", ",").split(","):
+                words = part.split("#", 1)[0].split()
+                if len(words) in (1, 3) and words[0] != "*" and words[0].isidentifier():
+                    table[words[-1]] = f"{base}.{words[0]}" if base else words[0]
+        for match in _PLAIN_IMPORT.finditer(self.text):
+            for part in match[1].split(","):
+                words = part.split()
+                if len(words) == 3 and words[1] == "as":
+                    table[words[2]] = words[0]
+                elif len(words) == 1:
+                    table[words[0].split(".", 1)[0]] = words[0].split(".", 1)[0]
+        return table
+
+    def defines(self, name: str) -> bool:
+        """Whether the text may define ``name`` with def or class (a test before a parse)."""
+        return _after_keyword(self.text, "def ", name) or _after_keyword(self.text, "class ", name)
 
     def absolute(self, module: str | None, level: int) -> str | None:
         """``from ..x import`` -> the absolute module name, or None when it leaves the tree."""
@@ -120,6 +148,39 @@ class ModuleInfo:
     @cached_property
     def classes(self) -> dict[str, ast.ClassDef]:
         return {name: node for name, node in self.definitions.items() if isinstance(node, ast.ClassDef)}
+
+
+def _after_keyword(text: str, keyword: str, name: str) -> bool:
+    """``keyword`` directly followed by the identifier ``name`` somewhere in ``text``."""
+    needle = keyword + name
+    start = text.find(needle)
+    while start >= 0:
+        end = start + len(needle)
+        if end == len(text) or not (text[end].isalnum() or text[end] == "_"):
+            return True
+        start = text.find(needle, end)
+    return False
+
+
+_FROM_IMPORT = re.compile(
+    r"(?m)^[ \t]*from[ \t]+(?P<dots>\.*)(?P<module>[\w.]*)[ \t]+import[ \t]+(?P<names>\([^)]*\)|[^\n#;]*)"
+)
+_PLAIN_IMPORT = re.compile(r"(?m)^[ \t]*import[ \t]+([^\n#;]+)")
+
+
+_BLOCKS = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
+def statements(body: list[ast.stmt]):
+    """Every statement at any depth, without walking expressions (much cheaper than ast.walk)."""
+    stack = [body]
+    while stack:
+        for stmt in stack.pop():
+            yield stmt
+            for field in _BLOCKS:
+                block = getattr(stmt, field, None)
+                if block:
+                    stack.append(block)
 
 
 def _top_level(body: list[ast.stmt]):
@@ -155,14 +216,15 @@ class Project:
     _modules: OrderedDict[str, ModuleInfo | None] = field(default_factory=OrderedDict)
     _cached_text: int = 0
     _by_name: dict[tuple[str, str], str | None] = field(default_factory=dict)
-    _index: dict[str, list[str]] = field(default_factory=dict)
+    _index: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    _files: dict[str, list[str]] = field(default_factory=dict)
     _importers: dict[tuple[int, frozenset[str]], list[ModuleInfo]] = field(default_factory=dict)
 
     # -- modules --------------------------------------------------------------
 
     def module_at(self, path: str, text: str | None = None, tree: ast.Module | None = None) -> ModuleInfo | None:
         """The module of a file: the text and tree given (the file being checked) or read from disk."""
-        key = os.path.abspath(path)
+        key = path if os.path.isabs(path) else os.path.abspath(path)
         if text is not None:
             _, name, is_package = import_root(path)
             info: ModuleInfo | None = ModuleInfo(path, text, name if not _is_pseudo(path) else None, is_package, tree)
@@ -224,67 +286,126 @@ class Project:
     def importers(self, module: ModuleInfo, names: set[str]) -> list[ModuleInfo]:
         """Modules of the same project that import ``module`` and mention one of ``names``.
 
-        A byte scan of the project's files first (cached per run); only the files it
-        keeps are parsed. Bounded: at most MAX_IMPORTERS modules.
+        An index of the import statements of the project's files is built once per run
+        from their bytes (no parse); only the files it names, and whose bytes mention one
+        of ``names``, are read as modules. At most MAX_IMPORTERS of them. The project is
+        the import root (for installed packages: the module's top-level package); where
+        that holds more than MAX_INDEXED_FILES modules, the module's own package.
         """
-        if module.name is None or not names:
+        if module.name is None or not names or _is_pseudo(module.path):
             return []
         key = (id(module), frozenset(names))
         if key not in self._importers:
-            self._importers[key] = self._scan_importers(module, names)
+            mention = re.compile(rb"\b(?:" + b"|".join(re.escape(n.encode()) for n in sorted(names)) + rb")\b")
+            own = os.path.abspath(module.path)
+            found: list[ModuleInfo] = []
+            for path in self._index_for(module).get(module.name, ()):
+                data = _read_small(path) if path != own else None
+                if data is None or not mention.search(data):
+                    continue
+                other = self.module_at(path)
+                if other is not None:
+                    found.append(other)
+                if len(found) >= MAX_IMPORTERS:
+                    break
+            self._importers[key] = found
         return self._importers[key]
 
-    def _scan_importers(self, module: ModuleInfo, names: set[str]) -> list[ModuleInfo]:
-        assert module.name is not None
+    def _index_for(self, module: ModuleInfo) -> dict[str, list[str]]:
         root = import_root(module.path)[0]
-        leaf = module.name.rpartition(".")[2]
-        if leaf == "__init__" or not leaf:
-            return []
-        needle = re.compile(rb"\b" + re.escape(leaf.encode()) + rb"\b")
-        name_pattern = re.compile(rb"\b(?:" + b"|".join(re.escape(n.encode()) for n in sorted(names)) + rb")\b")
-        found: list[ModuleInfo] = []
-        own = os.path.abspath(module.path)
-        for path in self._files_under(root):
-            if path == own:
-                continue
-            data = _read_small(path)
-            if data is None or b"import" not in data or not needle.search(data) or not name_pattern.search(data):
-                continue
-            other = self.module_at(path)
-            if other is None or not _imports_module(other, module.name):
-                continue
-            found.append(other)
-            if len(found) >= MAX_IMPORTERS:
-                break
-        return found
+        assert module.name is not None
+        base = root
+        if os.path.basename(root) in ("site-packages", "dist-packages"):
+            base = os.path.join(root, module.name.split(".", 1)[0])
+        files = self._py_files(base)
+        if len(files) > MAX_INDEXED_FILES:
+            base = os.path.dirname(os.path.abspath(module.path))
+            files = self._py_files(base)[: MAX_INDEXED_FILES]
+        index = self._index.get(base)
+        if index is None:
+            index = self._index[base] = {}
+            for path in files:
+                data = _read_small(path)
+                if data is not None and b"import" in data:
+                    for name in _imported_modules(data, _package_of(root, path)):
+                        index.setdefault(name, []).append(path)
+        return index
 
-    def _files_under(self, root: str) -> list[str]:
-        files = self._index.get(root)
+    def _py_files(self, base: str) -> list[str]:
+        """The .py files under ``base`` (sorted; at most one more than MAX_INDEXED_FILES)."""
+        files = self._files.get(base)
         if files is None:
-            files = self._index[root] = []
-            count = 0
-            for directory, subdirs, names in os.walk(root):
+            files = self._files[base] = []
+            for directory, subdirs, filenames in os.walk(os.path.abspath(base)):
                 subdirs[:] = sorted(d for d in subdirs if not d.startswith(".") and d not in _SKIPPED_DIRS)
-                for filename in sorted(names):
-                    if not filename.endswith(".py"):
-                        continue
-                    count += 1
-                    if count > MAX_INDEXED_FILES:
-                        return files
-                    files.append(os.path.abspath(os.path.join(directory, filename)))
+                files.extend(os.path.join(directory, f) for f in sorted(filenames) if f.endswith(".py"))
+                if len(files) > MAX_INDEXED_FILES:
+                    break
         return files
 
 
 _SKIPPED_DIRS = frozenset({"__pycache__", "node_modules", "site-packages", "build", "dist", "venv", "env"})
 
 
-def _imports_module(importer: ModuleInfo, name: str) -> bool:
-    return any(q == name or q.startswith(name + ".") for q in importer.imports.values())
+def _package_of(root: str, path: str) -> list[str]:
+    relative = os.path.relpath(path, root)[: -len(".py")].split(os.sep)
+    return relative[:-1]  # the package a relative import starts from (also for __init__)
+
+
+def _imported_modules(data: bytes, package: list[str]) -> set[str]:
+    """The absolute module names a file's import statements name (and ``from`` names, which
+    may be submodules). A byte scan: each ``import`` word, then its line."""
+    found: set[str] = set()
+    at = data.find(b"import")
+    while at >= 0:
+        start = data.rfind(b"\n", 0, at) + 1
+        end = data.find(b"\n", at)
+        end = len(data) if end < 0 else end
+        line = data[start:end].strip()
+        if line.startswith(b"(") or not line.startswith((b"from", b"import")):
+            at = data.find(b"import", end)
+            continue
+        if line.endswith(b"(") or line.endswith(b"\\"):  # a continued import: up to the closing paren
+            close = data.find(b")", end)
+            end = len(data) if close < 0 else close
+            line = data[start:end].replace(b"\\", b" ").replace(b"\n", b" ").replace(b"(", b" ")
+        _add_imports(line.decode("utf-8", "replace"), package, found)
+        at = data.find(b"import", end)
+    return found
+
+
+def _add_imports(line: str, package: list[str], found: set[str]) -> None:
+    words = line.split("#", 1)[0].replace(",", " , ").split()
+    if len(words) >= 2 and words[0] == "import":
+        for part in " ".join(words[1:]).split(","):
+            name = part.split()[0] if part.split() else ""
+            if name.replace(".", "").replace("_", "").isalnum():
+                found.add(name)
+    elif len(words) >= 4 and words[0] == "from" and words[2] == "import":
+        module = words[1]
+        level = len(module) - len(module.lstrip("."))
+        if level and level - 1 > len(package):
+            return
+        base = package[: len(package) - (level - 1)] if level else []
+        if module.lstrip("."):
+            base = [*base, module.lstrip(".")]
+        if not base:
+            return
+        dotted = ".".join(base)
+        found.add(dotted)
+        for part in " ".join(words[3:]).split(","):
+            name = part.split()[0] if part.split() else ""
+            if name.isidentifier():
+                found.add(f"{dotted}.{name}")
 
 
 def _roots(path: str) -> list[str]:
-    own = os.path.dirname(os.path.abspath(path))
-    root = import_root(path)[0]
+    return _roots_of_directory(os.path.dirname(os.path.abspath(path)))
+
+
+@functools.lru_cache(maxsize=4096)
+def _roots_of_directory(own: str) -> list[str]:
+    root = import_root(os.path.join(own, "_.py"))[0]
     return [root] if root == own else [root, own]
 
 

@@ -343,8 +343,8 @@ def findings_for(
     here: FileContext,
 ) -> list[Finding]:
     """DEV001 and DEV002 of one file: the flows whose literal is written in this file."""
-    conditionals = conditionals_of(tree, vocabulary)
     own = [flow for flow in flows if here.is_here(flow.origin.path)]
+    conditionals = conditionals_of(tree, vocabulary) if own else {}
     findings = inverted_conditional_findings(
         conditionals,
         [flow for flow in own if id(flow.origin.node) in conditionals],

@@ -22,13 +22,14 @@ from __future__ import annotations
 import ast
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from devicelint.follow.frame import Binding, Frame
-from devicelint.follow.scopes import FunctionNode, ScopeInfo, is_classmethod, scopes_in, self_parameter
+from devicelint.follow.scopes import FunctionNode, ScopeInfo, is_classmethod, scopes_in, select_scopes, self_parameter
 from devicelint.follow.statements import MAX_PASSES
 from devicelint.follow.values import EMPTY, AccessPath, Origin, Origins, State, Step, path_of
-from devicelint.project import ModuleInfo, Project
+from devicelint.project import ModuleInfo, Project, statements
 from devicelint.sinks import SinkCatalog, SinkUse
 from devicelint.vocabulary import Vocabulary
 
@@ -36,8 +37,6 @@ MAX_CALL_DEPTH = 6  # nested calls into project functions
 MAX_NESTING = 120  # nested statements and expressions, across calls
 MAX_WORK = 4000  # function and class runs for one file
 MAX_RESOLVE = 4  # re-exports followed to a definition
-# A module without a tracked string is parsed only to follow a re-export, and only if small.
-MAX_REEXPORT_TEXT = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -113,6 +112,7 @@ class Follower:
         self.vocabulary = vocabulary
         self.catalog = catalog
         self.origins = Origins()
+        self.home: ModuleInfo | None = None  # the module whose literals are reported
         self.flows: dict[tuple[int, int], Flow] = {}
         self.device_map_uses: dict[tuple[int, int], DeviceMapUse] = {}
         self._states: dict[int, State | None] = {}
@@ -122,21 +122,17 @@ class Follower:
         self._classes: dict[tuple, ClassContext] = {}
         self._active: set[tuple] = set()
         self._entry_returns: dict[int, frozenset[Origin]] = {}
-        self._interesting: dict[int, bool] = {}
-        self._tracked = re.compile(rf"[\"'](?:{vocabulary.tracked_pattern})[\"']")
+        self._scope_infos: dict[int, ScopeInfo] = {}
+        self._ran: set[int] = set()  # modules whose body this file runs
+        self._focus: dict[int, tuple[set[int], set[str]]] = {}  # module -> (candidate lines, names)
+        self._words: dict[int, frozenset[str]] = {}
+        self._declares: dict[int, bool] = {}
+        self._locations: dict[tuple[int, AccessPath], tuple[ModuleInfo, str] | None] = {}
+        self._reaches: dict[tuple[int, int], frozenset[str]] = {}
+        self._imported: dict[tuple[int, AccessPath], frozenset[Origin]] = {}
         self._depth = 0
         self._nesting = 0
         self._work = 0
-
-    def interesting(self, module: ModuleInfo) -> bool:
-        """Whether a module may hold a tracked string at all (a text scan, no parse)."""
-        key = id(module)
-        if key not in self._interesting:
-            self._interesting[key] = self._tracked.search(module.text) is not None
-        return self._interesting[key]
-
-    def _may_pass_through(self, module: ModuleInfo) -> bool:
-        return self.interesting(module) or len(module.text) <= MAX_REEXPORT_TEXT
 
     # -- bounds ---------------------------------------------------------------------
 
@@ -165,26 +161,44 @@ class Follower:
 
     # -- one file ---------------------------------------------------------------------
 
-    def follow(self, module: ModuleInfo) -> None:
-        """Run every scope of ``module``, then follow what escapes it into its importers."""
-        self._run_module(module)
-        escaping = self._escaping_names(module)
-        if escaping:
-            for importer in self.project.importers(module, escaping):
-                self._run_module(importer)
+    def follow(self, module: ModuleInfo, candidate_lines: set[int] | None = None) -> None:
+        """Run the scopes of ``module`` that can start a flow (all of them without
+        ``candidate_lines``), then follow what escapes it into its importers."""
+        self.home = module
+        scopes = select_scopes(module.tree, module.lines, candidate_lines)
+        self._focus_on(module, scopes, candidate_lines, set())
+        self._run_module(module, scopes)
+        names, classes = self._escaping_names(module)
+        if names or classes:
+            for importer in self.project.importers(module, names | classes):
+                scopes = select_scopes(importer.tree, importer.lines, names=names, bases=classes)
+                self._focus_on(importer, scopes, None, names | classes)
+                self._run_module(importer, scopes)
 
-    def _run_module(self, module: ModuleInfo) -> None:
-        has_globals = any(isinstance(node, ast.Global) for node in ast.walk(module.tree))
+    def _focus_on(self, module: ModuleInfo, scopes: list[ast.stmt] | None, lines: set[int] | None, names: set[str]) -> None:
+        """Inside the selected classes, only the methods around the candidates (``lines``),
+        or that use ``names`` or the selected scopes, start a flow."""
+        if scopes is not None:
+            self._focus[id(module)] = (lines or set(), names | {s.name for s in scopes})  # type: ignore[attr-defined]
+
+    def _run_module(self, module: ModuleInfo, scopes: list[ast.stmt] | None) -> None:
+        """Run ``scopes`` (None: the module body and every scope in it)."""
+        self._ran.add(id(module))
+        has_globals = scopes is None and self.declares_globals(module) and any(
+            isinstance(node, ast.Global) for node in statements(module.tree.body)
+        )
         for _ in range(MAX_PASSES if has_globals else 1):
             before = dict(self._global_writes.get(id(module), {}))
-            self.module_state(module)
-            self._run_scopes(module, module.tree.body, frozenset())
+            if scopes is None:
+                self.module_state(module)
+            self._run_scopes(module, module.tree.body if scopes is None else scopes, frozenset())
             if self._global_writes.get(id(module), {}) == before:
                 break
             # globals changed: everything that read them runs again
             self._states.pop(id(module), None)
             self._summaries.clear()
             self._classes.clear()
+            self._imported.clear()
 
     def _run_scopes(self, module: ModuleInfo, body: list[ast.stmt], enclosing: frozenset[str]) -> None:
         for node in scopes_in(body):
@@ -194,13 +208,14 @@ class Follower:
                 frame = self._run_function(module, node, None, enclosing=enclosing)  # type: ignore[arg-type]
                 if frame is not None:
                     self._entry_returns[id(node)] = frame.returned
-                    self._run_scopes(module, node.body, enclosing | frame.scope_locals)  # type: ignore[attr-defined]
+                    if any(True for _ in scopes_in(node.body)):  # type: ignore[attr-defined]
+                        self._run_scopes(module, node.body, enclosing | frame.scope_locals)  # type: ignore[attr-defined]
 
     def _run_class_entry(self, module: ModuleInfo, node: ast.ClassDef, enclosing: frozenset[str]) -> None:
         context = self.class_context(module, node, None)
         if context is not None:
             for method in context.methods():
-                if method.owner is node:
+                if method.owner is node and any(True for _ in scopes_in(method.node.body)):
                     info = self.scope_info(method.node)
                     self._run_scopes(module, method.node.body, enclosing | info.names)
         for inner in scopes_in(node.body, skip_functions=True):
@@ -213,7 +228,7 @@ class Follower:
         key = id(module)
         if key not in self._states:
             self._states[key] = None  # an import cycle reads nothing
-            frame = Frame(self, module, self.module_names(module), is_module=True)
+            frame = Frame(self, module, module.tree, is_module=True)
             self._states[key] = frame.exec_block(module.tree.body, State()) or State()
         return self._states[key]
 
@@ -224,6 +239,10 @@ class Follower:
         return self._names[key]
 
     def global_value(self, module: ModuleInfo, path: AccessPath) -> frozenset[Origin]:
+        """A module global as functions read it: the module's state at the end of its body.
+        Only the modules this file runs count: another module's literal is reported there."""
+        if id(module) not in self._ran:
+            return EMPTY
         state = self.module_state(module)
         value = state.read(path, lambda p: self.imported_value(module, p)) if state is not None else EMPTY
         extra = self._global_writes.get(id(module), {}).get(path)
@@ -233,11 +252,21 @@ class Follower:
         writes = self._global_writes.setdefault(id(module), {})
         writes[path] = writes.get(path, EMPTY) | value
 
-    def imported_value(self, module: ModuleInfo, path: AccessPath, hops: int = 0) -> frozenset[Origin]:
-        """``cfg.DEVICE`` after ``import pkg.config as cfg``, or a name from ``from .config import``."""
-        qualified = module.imports.get(path[0]) if hops <= MAX_RESOLVE else None
-        if qualified is None:
+    def imported_value(self, module: ModuleInfo, path: AccessPath) -> frozenset[Origin]:
+        """``cfg.DEVICE`` after ``import pkg.config as cfg``, or a name from ``from .config import``.
+
+        Only the reported module's own values matter (another module's literal is reported
+        in that module), so a name that resolves elsewhere is unknown, without a parse.
+        """
+        if path[0] not in module.imports or self.home is None or self.home is module:
             return EMPTY
+        key = (id(module), path)
+        found = self._imported.get(key)
+        if found is None:
+            found = self._imported[key] = self._home_value(module, module.imports[path[0]], path, 0)
+        return found
+
+    def _home_value(self, module: ModuleInfo, qualified: str, path: AccessPath, hops: int) -> frozenset[Origin]:
         attributes = []
         rest = list(path[1:])
         while rest and rest[0].startswith("."):
@@ -246,19 +275,39 @@ class Follower:
         if found is None:
             return EMPTY
         target, names = found
-        if not names or target is module:
+        if not names or target is module or names[0] not in target.text:
             return EMPTY
         inner = (names[0], *("." + n for n in names[1:]), *rest)
-        if self.interesting(target):
+        if target is self.home:
             return self.global_value(target, inner)
-        if len(target.text) <= MAX_REEXPORT_TEXT and names[0] in target.imports:
-            return self.imported_value(target, inner, hops + 1)  # a re-export
+        if hops < MAX_RESOLVE and not target.defines(names[0]) and names[0] in target.text_imports:
+            return self._home_value(target, target.text_imports[names[0]], inner, hops + 1)  # a re-export
         return EMPTY
 
     # -- scopes --------------------------------------------------------------------------
 
+    def declares_globals(self, module: ModuleInfo) -> bool:
+        """Whether a ``global`` statement may appear in the module (a text scan, cached)."""
+        key = id(module)
+        if key not in self._declares:
+            self._declares[key] = re.search(r"(?m)^[ \t]*global[ \t]", module.text) is not None
+        return self._declares[key]
+
+    def words_of(self, module: ModuleInfo, node: ast.AST) -> frozenset[str]:
+        """The identifiers in a function's text: what it may read from ``self`` (also
+        through ``getattr(self, "name")``) and which methods it may call."""
+        key = id(node)
+        found = self._words.get(key)
+        if found is None:
+            found = self._words[key] = frozenset(_words(module.lines, node))
+        return found
+
     def scope_info(self, node: ast.AST) -> ScopeInfo:
-        return ScopeInfo.of(node)
+        key = id(node)
+        info = self._scope_infos.get(key)
+        if info is None:
+            info = self._scope_infos[key] = ScopeInfo.of(node)
+        return info
 
     def _run_function(
         self,
@@ -273,19 +322,20 @@ class Follower:
         """One run of a function body; None past the work bound."""
         if not self._spend():
             return None
-        info = self.scope_info(node)
         self_name = self_parameter(node) if owner is not None and not is_classmethod(node) else None
         scope_name = f"{owner.name}.{node.name}" if owner is not None else node.name
         frame = Frame(
-            self, module, info.names, scope_name=scope_name, enclosing=enclosing, cls=context,
-            owner=owner, self_name=self_name, global_names=info.globals,
+            self, module, node, scope_name=scope_name, enclosing=enclosing, cls=context, owner=owner, self_name=self_name
         )
         end = frame.exec_block(node.body, frame.entry_state(node.args, binding))
         frame.publish(end)
         return frame
 
     def class_context(self, module: ModuleInfo, node: ast.ClassDef, init: Binding | None) -> ClassContext | None:
-        """Run a class as the type of ``self`` to a fixpoint; ``init`` is what its constructor got."""
+        """Run a class as the type of ``self`` to a fixpoint; ``init`` is what its constructor got.
+
+        Bases from other modules join only once something is stored on ``self`` (only then
+        can their methods move it somewhere)."""
         key = (id(node), init)
         found = self._classes.get(key)
         if found is not None or key in self._active:
@@ -293,32 +343,78 @@ class Follower:
         context = ClassContext(module, node, self.mro(module, node))
         self._active.add(key)
         try:
-            # Class-body assignments are what every instance reads until it stores its own.
-            for base_module, base in reversed(context.mro):
-                if base_module is not module and not self.interesting(base_module):
-                    continue
-                frame = Frame(self, base_module, self.scope_info(base).names, scope_name=base.name)
-                for path, value in (frame.exec_block(base.body, State()) or State()).items():
-                    if value:
-                        context.add(("." + path[0], *path[1:]), value)
-            methods = context.methods()
-            for _ in range(MAX_PASSES):
-                version = context.version
-                for method in methods:
-                    if method.module is not module and not (context.stores or self.interesting(method.module)):
-                        continue  # an inherited method with nothing to read or store
-                    binding = init if method.node.name == "__init__" else None
-                    if self._run_function(method.module, method.node, binding, context=context, owner=method.owner) is None:
-                        break
-                if context.version == version:
-                    break
+            self._settle(context, init)
+            if context.stores:
+                everywhere = self.mro(module, node, everywhere=True)
+                if len(everywhere) > len(context.mro):
+                    context.mro = everywhere
+                    self._settle(context, init)
         finally:
             self._active.discard(key)
         self._classes[key] = context
         return context
 
-    def mro(self, module: ModuleInfo, node: ast.ClassDef) -> list[tuple[ModuleInfo, ast.ClassDef]]:
-        """The class and the bases the project defines, in resolution order (depth-first)."""
+    def _settle(self, context: ClassContext, init: Binding | None) -> None:
+        module = context.module
+        # Class-body assignments are what every instance reads until it stores its own.
+        for base_module, base in reversed(context.mro):
+            if base_module is not module and base_module is not self.home:
+                continue  # another module's class body: its literals are reported there
+            frame = Frame(self, base_module, base, scope_name=base.name)
+            for path, value in (frame.exec_block(base.body, State()) or State()).items():
+                if value:
+                    context.add(("." + path[0], *path[1:]), value)
+        methods = context.methods()
+        focused = self._focused_methods(methods)
+        for _ in range(MAX_PASSES):
+            version = context.version
+            stored = {path[0][1:] for path, value in context.stores.items() if value}
+            for method in methods:
+                if id(method.node) not in focused and stored.isdisjoint(self.words_of(method.module, method.node)):
+                    continue  # no candidate around it, and it reads nothing stored: nothing to find
+                binding = init if method.node.name == "__init__" else None
+                if self._run_function(method.module, method.node, binding, context=context, owner=method.owner) is None:
+                    return
+            if context.version == version:
+                return
+
+    def _focused_methods(self, methods: list[Method]) -> set[int]:
+        """The methods that can start a flow: those of a module run whole, those around a
+        candidate line or using a focused name, and the methods that call those."""
+        focused: set[int] = set()
+        words: dict[int, set[str]] = {}
+        for method in methods:
+            node = method.node
+            focus = self._focus.get(id(method.module))
+            if focus is None:
+                if id(method.module) in self._ran:
+                    focused.add(id(node))  # its module runs whole
+                continue  # another module's method: only what it reads from self matters
+            lines, names = focus
+            words[id(node)] = mentioned = self.words_of(method.module, node)
+            end = node.end_lineno or node.lineno
+            if any(node.lineno <= line <= end for line in lines) or not mentioned.isdisjoint(names):
+                focused.add(id(node))
+        # and the methods that call a focused one (callees run when called)
+        changed = True
+        while changed:
+            changed = False
+            names = {m.node.name for m in methods if id(m.node) in focused}
+            for method in methods:
+                if id(method.node) not in focused and not words.get(id(method.node), frozenset()).isdisjoint(names):
+                    focused.add(id(method.node))
+                    changed = True
+        return focused
+
+    def mro(self, module: ModuleInfo, node: ast.ClassDef, *, everywhere: bool = False) -> list[tuple[ModuleInfo, ast.ClassDef]]:
+        """The class and the bases the project defines, in resolution order (depth-first).
+
+        Bases in other modules than the class's own and the reported one are resolved
+        only ``everywhere`` (their modules may be large: they are read when needed).
+        """
+        def near(target: ModuleInfo) -> bool:
+            return target is module or target is self.home
+
         order: list[tuple[ModuleInfo, ast.ClassDef]] = []
         stack = [(module, node, 0)]
         while stack:
@@ -328,38 +424,50 @@ class Follower:
             order.append((current_module, current))
             bases = []
             for base in current.bases:
-                found = self.definition_of(current_module, base)
+                found = self.definition_of(current_module, base, accept=None if everywhere else near)
                 if found is not None and isinstance(found[1], ast.ClassDef):
                     bases.append((found[0], found[1], depth + 1))
             stack.extend(reversed(bases))
         return order
 
-    # -- calls ------------------------------------------------------------------------------
-
-    def definition_of(self, module: ModuleInfo, expr: ast.expr, *, any_module: bool = True) -> tuple[ModuleInfo, ast.stmt] | None:
+    def definition_of(
+        self, module: ModuleInfo, expr: ast.expr, *, accept: Callable[[ModuleInfo], bool] | None = None
+    ) -> tuple[ModuleInfo, ast.stmt] | None:
         """The project function or class an expression names (``f``, ``utils.f``, ``Base``).
 
-        ``any_module=False`` accepts a definition in another module only if that module
-        holds a tracked string (what a call that carries nothing needs).
+        ``accept`` limits which other modules a definition may come from (only an accepted
+        module is parsed).
         """
         path = path_of(expr)
         if path is None or any(not step.startswith(".") for step in path[1:]):
             return None
-        return self._definition(module, path[0], [step[1:] for step in path[1:]], 0, any_module)
+        key = (id(module), path)
+        if key not in self._locations:
+            self._locations[key] = self._locate(module, path[0], [step[1:] for step in path[1:]], 0)
+        located = self._locations[key]
+        if located is None:
+            return None
+        target, name = located
+        if target is not module and accept is not None and not accept(target):
+            return None
+        node = target.definitions.get(name)
+        return (target, node) if node is not None else None
 
-    def _definition(
-        self, module: ModuleInfo, name: str, attributes: list[str], depth: int, any_module: bool
-    ) -> tuple[ModuleInfo, ast.stmt] | None:
+    def _locate(self, module: ModuleInfo, name: str, attributes: list[str], depth: int) -> tuple[ModuleInfo, str] | None:
+        """The module that defines ``name`` (following imports and re-exports), from the
+        text of each module on the way: none of them is parsed here."""
         if depth > MAX_RESOLVE:
             return None
-        if depth and not (any_module or self._may_pass_through(module)):
-            return None
-        node = module.definitions.get(name)
-        if node is not None:
-            if attributes or (depth and not any_module and not self.interesting(module)):
+        if depth == 0:
+            if name in module.definitions:
+                return (module, name) if not attributes else None
+            qualified = module.imports.get(name)
+        else:
+            if name not in module.text:
                 return None
-            return module, node
-        qualified = module.imports.get(name)
+            if module.defines(name):
+                return (module, name) if not attributes else None
+            qualified = module.text_imports.get(name)
         if qualified is None:
             return None
         found = self.project.resolve(module, ".".join([qualified, *attributes]))
@@ -368,7 +476,7 @@ class Follower:
         target, names = found
         if len(names) != 1 or target is module and names[0] == name:
             return None
-        return self._definition(target, names[0], [], depth + 1, any_module)
+        return self._locate(target, names[0], [], depth + 1)
 
     def call(self, frame: Frame, call: ast.Call, values: dict[int, frozenset[Origin]], state: State):
         """(returned value, returned parts) of a call into the project, or None if unknown."""
@@ -388,8 +496,7 @@ class Follower:
         binding = self._binding(frame, call, values, state, node, skip_first=bound, name=node.name)
         if binding is None:
             return None
-        version = context.version if context is not None else 0
-        key = (id(node), id(context), version, binding)
+        key = (id(node), id(context), self._stores_seen(context, node), binding)
         found = self._summaries.get(key)
         if found is None:
             ran = self._enter_call(key, lambda: self._run_function(module, node, binding, context=context, owner=owner))
@@ -399,6 +506,34 @@ class Follower:
         step = Step(f"the return of {node.name}()", frame.module.path, call)
         via = self.origins.via
         return via(returned, step), [(suffix, via(value, step)) for suffix, value in parts]
+
+    def _stores_seen(self, context: ClassContext | None, node: FunctionNode) -> tuple:
+        """The stores on ``self`` a method can read (itself, and the self methods it calls):
+        its summary is reused while they stay the same."""
+        if context is None or not context.stores:
+            return ()
+        reach = self._reach(context, node)
+        return tuple((path, value) for path, value in context.stores.items() if path[0][1:] in reach)
+
+    def _reach(self, context: ClassContext, node: FunctionNode) -> frozenset[str]:
+        key = (id(context), id(node))
+        found = self._reaches.get(key)
+        if found is None:
+            attributes: set[str] = set()
+            method = context.method(node.name)
+            module = method.module if method is not None and method.node is node else context.module
+            pending, seen = [(module, node)], {id(node)}
+            while pending:
+                current_module, current = pending.pop()
+                names = self.words_of(current_module, current)
+                attributes |= names
+                for name in names:
+                    method = context.method(name)
+                    if method is not None and id(method.node) not in seen:
+                        seen.add(id(method.node))
+                        pending.append((method.module, method.node))
+            found = self._reaches[key] = frozenset(attributes)
+        return found
 
     def _enter_call(self, key: tuple, run):
         if key in self._active or self._depth >= MAX_CALL_DEPTH:
@@ -431,9 +566,12 @@ class Follower:
                 if method is None:
                     return None
                 return method.module, method.node, frame.cls, method.owner, True
-        if isinstance(func, ast.Name) and (func.id in frame.scope_locals or func.id in frame.enclosing):
-            return None
-        found = self.definition_of(frame.module, func, any_module=carries)
+        if isinstance(func, ast.Name) and func.id in frame.enclosing:
+            return None  # a function of an enclosing scope shadows the module's
+        # A call that carries nothing can only return literals of its callee's module:
+        # worth running only if that module is reported here (or is the caller's own).
+        near = lambda target: target is self.home or target is frame.module  # noqa: E731
+        found = self.definition_of(frame.module, func, accept=None if carries else near)
         if found is None:
             return None
         module, node = found
@@ -510,32 +648,32 @@ class Follower:
 
     # -- what leaves the module -----------------------------------------------------------
 
-    def _escaping_names(self, module: ModuleInfo) -> set[str]:
+    def _escaping_names(self, module: ModuleInfo) -> tuple[set[str], set[str]]:
         """Top-level names through which an origin of ``module`` that reached no sink here
-        can leave it: a constant, a function that returns it, a class that stores it."""
+        can leave it: (constants and functions that return it, classes that store it on
+        ``self``, which pass it on only to their subclasses)."""
         reported = {id(flow.origin.node) for flow in self.flows.values() if flow.origin.path == module.path}
-        state = self._states.get(id(module))
-        names: set[str] = set()
 
         def unreported(value: frozenset[Origin]) -> bool:
             return any(o.path == module.path and id(o.node) not in reported for o in value)
 
+        names: set[str] = set()
+        state = self._states.get(id(module))
         if state is not None:
-            for path, value in state.items():
-                if unreported(value) and path[0] not in module.definitions:
-                    names.add(path[0])
-        for (node_id, *_), (returned, _) in self._summaries.items():
-            if unreported(returned):
-                for name, node in module.definitions.items():
-                    if id(node) == node_id:
-                        names.add(name)
-        for context in self._classes.values():
-            if context.module is module and any(unreported(v) for v in context.stores.values()):
-                names.add(context.node.name)
+            names.update(path[0] for path, value in state.items() if unreported(value) and path[0] not in module.definitions)
         for name, node in module.definitions.items():
             if unreported(self._entry_returns.get(id(node), EMPTY)):
                 names.add(name)
-        return {name for name in names if not name.startswith("__")}
+        for (node_id, *_), (returned, _) in self._summaries.items():
+            if unreported(returned):
+                names.update(name for name, node in module.definitions.items() if id(node) == node_id)
+        classes = {
+            context.node.name
+            for context in self._classes.values()
+            if context.module is module and any(unreported(v) for v in context.stores.values())
+        }
+        public = lambda found: {name for name in found if not name.startswith("__")}  # noqa: E731
+        return public(names), public(classes)
 
 
 def _init_of(node: ast.ClassDef) -> FunctionNode | None:
@@ -543,6 +681,10 @@ def _init_of(node: ast.ClassDef) -> FunctionNode | None:
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name == "__init__":
             return stmt
     return None
+
+
+def _words(lines: list[str], node: ast.AST) -> set[str]:
+    return set(re.findall(r"[A-Za-z_]\w*", "".join(lines[node.lineno - 1 : node.end_lineno or node.lineno])))  # type: ignore[attr-defined]
 
 
 def display_path(path: str, relative_to: str) -> str:

@@ -28,7 +28,8 @@ class Expressions:
         return name
 
     def _shadowed(self, name: str) -> bool:
-        return name in self.scope_locals or name in self.enclosing or name in self.follower.module_names(self.module)
+        # module-level names only: a local `str = ...` is too rare to pay a walk of every scope
+        return name in self.follower.module_names(self.module)
 
     def elements(self, iterable: ast.expr, state: State) -> frozenset[Origin]:
         """The values a for-loop target takes, for literal tuples/lists/sets."""
@@ -134,8 +135,9 @@ class Expressions:
     # -- calls ------------------------------------------------------------------------
 
     def eval_call(self, call: ast.Call, state: State) -> frozenset[Origin]:
-        self.eval(call.func, state)
         func = call.func
+        if path_of(func) is None:
+            self.eval(func, state)  # sinks inside the callee expression: f(x).to(...)
         if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == self.self_name:
             self.publish(state)  # self.method() observes what this method stored so far
         values: dict[int, frozenset[Origin]] = {}

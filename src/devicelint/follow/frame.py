@@ -9,10 +9,12 @@ calls, sinks) and refine.py (what a test says about a value).
 from __future__ import annotations
 
 import ast
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from devicelint.follow.expressions import Expressions
 from devicelint.follow.refine import Refinement
+from devicelint.follow.scopes import NO_SCOPE_INFO, ScopeInfo
 from devicelint.follow.statements import Statements
 from devicelint.follow.values import EMPTY, AccessPath, Origin, State
 
@@ -28,26 +30,24 @@ class Frame(Statements, Expressions, Refinement):
         self,
         follower: Follower,
         module: ModuleInfo,
-        scope_locals: frozenset[str],
+        scope: ast.AST | None,
         *,
         scope_name: str | None = None,
         enclosing: frozenset[str] = frozenset(),
         cls: ClassContext | None = None,
         owner: ast.ClassDef | None = None,
         self_name: str | None = None,
-        global_names: frozenset[str] = frozenset(),
         is_module: bool = False,
     ) -> None:
         self.follower = follower
         self.module = module
         self.vocabulary = follower.vocabulary
-        self.scope_locals = scope_locals - global_names
+        self.scope = scope  # the function, class or module whose names are local here
         self.scope_name = scope_name
         self.enclosing = enclosing
         self.cls = cls  # the class whose instance ``self`` is (maybe a subclass of owner)
         self.owner = owner  # the class this method is written in
         self.self_name = self_name
-        self.global_names = global_names
         self.is_module = is_module
         self.loops: list = []
         self.stored_on_self: set[AccessPath] = set()  # self paths this method assigns
@@ -55,33 +55,66 @@ class Frame(Statements, Expressions, Refinement):
         self.returned_parts: dict[AccessPath, frozenset[Origin]] = {}
         self.call_parts: dict[int, list[tuple[AccessPath, frozenset[Origin]]]] = {}
 
+    # -- scope ---------------------------------------------------------------------
+    # Computed on first use: most scopes never need them (a walk of the whole scope).
+
+    @cached_property
+    def _scope_info(self) -> ScopeInfo:
+        return self.follower.scope_info(self.scope) if self.scope is not None else NO_SCOPE_INFO
+
+    @property
+    def scope_locals(self) -> frozenset[str]:
+        return self._scope_info.names
+
+    @cached_property
+    def global_names(self) -> frozenset[str]:
+        if self.is_module or not self.follower.declares_globals(self.module):
+            return frozenset()
+        return self._scope_info.globals
+
     # -- values -------------------------------------------------------------------
 
     def fallback(self, path: AccessPath) -> frozenset[Origin]:
-        """The value of a path this scope has not bound: self's stores, globals, imports."""
+        """The value of a path this scope has not bound: self's stores, imports, globals."""
         root = path[0]
         if self.self_name is not None and root == self.self_name and self.cls is not None:
             return self.cls.value(path[1:]) if len(path) > 1 else EMPTY
-        if root in self.scope_locals or root in self.enclosing:
-            return EMPTY
-        if self.is_module:
+        if root in self.module.imports:
+            # parameters and assigned locals are always bound: an unbound imported name is the import
             return self.follower.imported_value(self.module, path)
-        return self.follower.global_value(self.module, path)
+        if self.is_module:
+            return EMPTY
+        value = self.follower.global_value(self.module, path)
+        if value and (root in self.enclosing or root in self.scope_locals):
+            return EMPTY  # a local of this scope (or of an enclosing one) that is not bound here
+        return value
 
     def read(self, state: State, path: AccessPath) -> frozenset[Origin]:
         return state.read(path, self.fallback)
 
     def join(self, *states: State | None) -> State | None:
-        """The union of several states; None (unreachable) is the identity."""
+        """The union of several states; None (unreachable) is the identity.
+
+        A path bound in only some of them is read in the others through the fallback."""
         live = [s for s in states if s is not None]
         if not live:
             return None
-        if len(live) == 1:
-            return live[0].copy()
-        keys = set().union(*(s.keys() for s in live))
-        result = State()
-        for key in keys:
-            result.set(key, frozenset().union(*(self.read(s, key) for s in live)))
+        result = live[0].copy()
+        for other in live[1:]:
+            theirs = other.values
+            if theirs == result.values:
+                continue
+            mine = result.values
+            for key, value in theirs.items():
+                current = mine.get(key)
+                if current is None:
+                    result.set(key, value | result.read(key, self.fallback))
+                elif not value <= current:
+                    mine[key] = current | value
+            for key in mine.keys() - theirs.keys():
+                extra = other.read(key, self.fallback)
+                if extra and not extra <= mine[key]:
+                    mine[key] = mine[key] | extra
         return result
 
     def bind(self, state: State, path: AccessPath, value: frozenset[Origin]) -> None:
@@ -133,4 +166,8 @@ class Frame(Statements, Expressions, Refinement):
                 state.set(key, frozenset({self.origin(default, "default", arg.arg)}))  # type: ignore[arg-type]
         for path, value in passed.items():  # **kwargs entries
             state.set(path, value)
+        # every other parameter is bound too: unknown, never a module name it shadows
+        for arg in (*positional, *args.kwonlyargs, args.vararg, args.kwarg):
+            if arg is not None and (arg.arg,) not in state and arg.arg != self.self_name:
+                state.set((arg.arg,), EMPTY)
         return state

@@ -4,6 +4,7 @@ and which parameter of a method is ``self``."""
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -83,6 +84,9 @@ class ScopeInfo:
         return cls(frozenset(names - declared_global - declared_nonlocal), frozenset(declared_global))
 
 
+NO_SCOPE_INFO = ScopeInfo(frozenset(), frozenset())
+
+
 def self_parameter(node: FunctionNode) -> str | None:
     """The first parameter of a method (``self``/``cls``); None for staticmethods."""
     for decorator in node.decorator_list:
@@ -103,3 +107,66 @@ def pattern_names(pattern: ast.pattern) -> Iterator[str]:
             yield name
         if isinstance(node, ast.MatchMapping) and node.rest:
             yield node.rest
+
+
+_WORD = re.compile(r"[A-Za-z_]\w*")
+
+
+def _mentions(node: ast.AST, lines: list[str]) -> set[str]:
+    """Every identifier in a statement's text (words in its strings and comments too: more
+    scopes run, never fewer). Reading the text is much cheaper than walking the tree."""
+    first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", ()))])  # type: ignore[attr-defined]
+    return set(_WORD.findall("".join(lines[first - 1 : node.end_lineno or node.lineno])))  # type: ignore[attr-defined]
+
+
+def select_scopes(
+    tree: ast.Module,
+    lines: list[str],
+    candidate_lines: set[int] | None = None,
+    names: set[str] | None = None,
+    bases: set[str] | None = None,
+) -> list[ast.stmt] | None:
+    """The top-level functions and classes worth running, or None for the whole module.
+
+    Values start only at literals, so only the scopes around the candidate lines (or
+    the scopes that use the ``names`` an imported value arrives by, or the classes
+    derived from ``bases``) can start a flow,
+    plus the scopes that use what those define (a caller sees a callee's return): the
+    closure over mentions. Candidates in module-level code, or a ``global`` statement,
+    make the whole module worth running.
+    """
+    if candidate_lines is None and names is None and bases is None:
+        return None
+    scopes = [s for s in tree.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
+    selected: list[ast.stmt] = []
+    for stmt in tree.body:
+        is_scope = isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+        first = min([stmt.lineno, *(d.lineno for d in getattr(stmt, "decorator_list", ()))])
+        last = stmt.end_lineno or stmt.lineno
+        hit = bool(candidate_lines) and any(first <= line <= last for line in candidate_lines)
+        if names and not hit:
+            hit = not _mentions(stmt, lines).isdisjoint(names)
+        if bases and not hit and isinstance(stmt, ast.ClassDef):
+            hit = any(
+                not {n.id if isinstance(n, ast.Name) else n.attr for n in ast.walk(base) if isinstance(n, (ast.Name, ast.Attribute))}.isdisjoint(bases)
+                for base in stmt.bases
+            )
+        if hit:
+            if not is_scope or first < stmt.lineno:
+                return None  # module-level code (decorators run there too)
+            selected.append(stmt)
+    mentions = {id(s): _mentions(s, lines) for s in scopes}
+    defined = {s.name for s in selected}  # type: ignore[attr-defined]
+    chosen = {id(s) for s in selected}
+    changed = True
+    while changed:
+        changed = False
+        for scope in scopes:
+            if id(scope) not in chosen and not mentions[id(scope)].isdisjoint(defined):
+                chosen.add(id(scope))
+                defined.add(scope.name)  # type: ignore[attr-defined]
+                changed = True
+    result = [s for s in scopes if id(s) in chosen]
+    if any("global" in mentions[id(s)] for s in result) and any(isinstance(n, ast.Global) for s in result for n in ast.walk(s)):
+        return None
+    return result

@@ -113,17 +113,12 @@ class Statements:
         return state
 
     def exec_import(self, stmt: ast.Import | ast.ImportFrom, state: State) -> State:
+        # The name now stands for what it imports: reads resolve it through the module's
+        # imports (lazily: most imported names are never read as values).
         for alias in stmt.names:
-            if alias.name == "*":
-                continue
-            if isinstance(stmt, ast.ImportFrom):
-                name = alias.asname or alias.name
-                # a constant of another module of the project keeps its value
-                self.bind(state, (name,), self.follower.imported_value(self.module, (name,)))
-            else:
-                # ``import pkg.config as cfg``: cfg.X is resolved through the imports on read
-                state.forget_below((alias.asname or alias.name.split(".", 1)[0],))
-                state.values.pop((alias.asname or alias.name.split(".", 1)[0],), None)
+            if alias.name != "*":
+                name = alias.asname or (alias.name if isinstance(stmt, ast.ImportFrom) else alias.name.split(".", 1)[0])
+                state.unbind((name,))
         return state
 
     def exec_if(self, stmt: ast.If, state: State) -> State | None:

@@ -98,19 +98,26 @@ class State:
     ``cfg['device']``) proportional to what it forgets, not to the state's size.
     """
 
-    __slots__ = ("values", "_below")
+    __slots__ = ("values", "_below", "_owned")
 
     def __init__(self, values: dict[AccessPath, frozenset[Origin]] | None = None) -> None:
         self.values: dict[AccessPath, frozenset[Origin]] = {}
         self._below: dict[AccessPath, set[AccessPath]] = {}
+        self._owned = True  # copies share the index until one of them changes it
         for path, value in (values or {}).items():
             self.set(path, value)
 
     def copy(self) -> State:
         new = State.__new__(State)
         new.values = dict(self.values)
-        new._below = {prefix: set(paths) for prefix, paths in self._below.items()}
+        new._below = self._below
+        new._owned = self._owned = False
         return new
+
+    def _own_index(self) -> None:
+        if not self._owned:
+            self._below = {prefix: set(paths) for prefix, paths in self._below.items()}
+            self._owned = True
 
     def __contains__(self, path: AccessPath) -> bool:
         return path in self.values
@@ -124,7 +131,8 @@ class State:
         return self.values.get(path)
 
     def set(self, path: AccessPath, value: frozenset[Origin]) -> None:
-        if path not in self.values:
+        if len(path) > 1 and path not in self.values:
+            self._own_index()
             for i in range(1, len(path)):
                 self._below.setdefault(path[:i], set()).add(path)
         self.values[path] = value
@@ -134,7 +142,20 @@ class State:
         self.forget_below(path)
         self.set(path, value)
 
+    def unbind(self, path: AccessPath) -> None:
+        """Forget ``path`` and its parts: reads fall back to what encloses the scope."""
+        self.forget_below(path)
+        if self.values.pop(path, None) is not None and len(path) > 1:
+            self._own_index()
+            for i in range(1, len(path)):
+                below = self._below.get(path[:i])
+                if below is not None:
+                    below.discard(path)
+
     def forget_below(self, path: AccessPath) -> None:
+        if path not in self._below:
+            return
+        self._own_index()
         n = len(path)
         for key in self._below.pop(path, ()):
             self.values.pop(key, None)
