@@ -31,7 +31,7 @@ MAX_IMPORTERS = 64
 MAX_INDEXED_FILES = 2_000
 # The modules kept between files of a run, by the size of their text (least recently
 # used ones go first); a module read again after that is parsed again.
-MAX_CACHED_TEXT = 32 * 1024 * 1024
+MAX_CACHED_TEXT = 8 * 1024 * 1024
 
 
 class ModuleInfo:

@@ -71,6 +71,7 @@ class ClassContext:
         self.mro = mro
         self.stores: dict[AccessPath, frozenset[Origin]] = {}
         self.version = 0
+        self._by_name: tuple[list, dict[str, Method]] | None = None
 
     def add(self, path: AccessPath, value: frozenset[Origin]) -> None:
         old = self.stores.get(path, EMPTY)
@@ -91,13 +92,14 @@ class ClassContext:
 
     def method(self, name: str, after: ast.ClassDef | None = None) -> Method | None:
         """``self.name`` (or ``super().name`` when ``after`` is the class calling super)."""
-        classes = self.mro
-        if after is not None:
-            index = next((i for i, (_, c) in enumerate(classes) if c is after), None)
-            if index is None:
-                return None
-            classes = classes[index + 1 :]
-        for module, cls in classes:
+        if after is None:
+            if self._by_name is None or self._by_name[0] is not self.mro:
+                self._by_name = (self.mro, {m.node.name: m for m in self.methods()})
+            return self._by_name[1].get(name)
+        index = next((i for i, (_, c) in enumerate(self.mro) if c is after), None)
+        if index is None:
+            return None
+        for module, cls in self.mro[index + 1 :]:
             for stmt in cls.body:
                 if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name == name:
                     return Method(module, stmt, cls)
@@ -127,6 +129,7 @@ class Follower:
         self._focus: dict[int, tuple[set[int], set[str]]] = {}  # module -> (candidate lines, names)
         self._words: dict[int, frozenset[str]] = {}
         self._declares: dict[int, bool] = {}
+        self._literal_reaches: dict[int, frozenset[str]] = {}
         self._locations: dict[tuple[int, AccessPath], tuple[ModuleInfo, str] | None] = {}
         self._reaches: dict[tuple[int, int], frozenset[str]] = {}
         self._imported: dict[tuple[int, AccessPath], frozenset[Origin]] = {}
@@ -165,33 +168,60 @@ class Follower:
         """Run the scopes of ``module`` that can start a flow (all of them without
         ``candidate_lines``), then follow what escapes it into its importers."""
         self.home = module
-        scopes = select_scopes(module.tree, module.lines, candidate_lines)
-        self._focus_on(module, scopes, candidate_lines, set())
-        self._run_module(module, scopes)
+        self._focus[id(module)] = (candidate_lines or set(), set())
+        self._run_module(module, select_scopes(module.tree, self._words_in(module), candidate_lines))
         names, classes = self._escaping_names(module)
         if names or classes:
             for importer in self.project.importers(module, names | classes):
-                scopes = select_scopes(importer.tree, importer.lines, names=names, bases=classes)
-                self._focus_on(importer, scopes, None, names | classes)
-                self._run_module(importer, scopes)
+                self._focus[id(importer)] = (set(), names | classes)
+                self._run_module(importer, select_scopes(importer.tree, self._words_in(importer), names=names, bases=classes))
 
-    def _focus_on(self, module: ModuleInfo, scopes: list[ast.stmt] | None, lines: set[int] | None, names: set[str]) -> None:
-        """Inside the selected classes, only the methods around the candidates (``lines``),
-        or that use ``names`` or the selected scopes, start a flow."""
-        if scopes is not None:
-            self._focus[id(module)] = (lines or set(), names | {s.name for s in scopes})  # type: ignore[attr-defined]
-
-    def _run_module(self, module: ModuleInfo, scopes: list[ast.stmt] | None) -> None:
-        """Run ``scopes`` (None: the module body and every scope in it)."""
+    def _run_module(self, module: ModuleInfo, selection: tuple[bool, list[ast.stmt]] | None) -> None:
+        """Run the selected code, then the scopes that use what it returns, stores or
+        leaves in a global, until none is left; None runs the whole module."""
         self._ran.add(id(module))
-        has_globals = scopes is None and self.declares_globals(module) and any(
-            isinstance(node, ast.Global) for node in statements(module.tree.body)
-        )
+        if selection is None:
+            self._focus.pop(id(module), None)  # every method of every class runs
+            self._run_whole(module)
+            return
+        module_level, scopes = selection
+        done: set[int] = set()
+        while True:
+            names: set[str] = set()
+            if module_level and id(module) not in self._states:
+                names |= self._global_carriers(module)
+            if scopes:
+                self._run_scopes(module, scopes, frozenset())
+                done.update(id(s) for s in scopes)
+                carried, classes = self._carriers(module, scopes)
+                names |= carried
+            else:
+                classes = set()
+            if not names and not classes:
+                return
+            self._focus.setdefault(id(module), (set(), set()))[1].update(names | classes)
+            self._literal_reaches.pop(id(module), None)
+            more = select_scopes(module.tree, self._words_in(module), names=names, bases=classes)
+            if more is None:
+                self._focus.pop(id(module), None)
+                self._run_whole(module)
+                return
+            module_level, scopes = more[0] and id(module) not in self._states, [s for s in more[1] if id(s) not in done]
+            if not module_level and not scopes:
+                return
+
+    def _global_carriers(self, module: ModuleInfo) -> set[str]:
+        """Run the module body; the globals that then hold a literal of the reported module."""
+        state = self.module_state(module) or State()
+        home = self.home.path if self.home is not None else module.path
+        return {path[0] for path, value in state.items() if any(o.path == home for o in value)}
+
+    def _run_whole(self, module: ModuleInfo) -> None:
+        has_globals = self.declares_globals(module) and any(isinstance(n, ast.Global) for n in statements(module.tree.body))
         for _ in range(MAX_PASSES if has_globals else 1):
             before = dict(self._global_writes.get(id(module), {}))
-            if scopes is None:
-                self.module_state(module)
-            self._run_scopes(module, module.tree.body if scopes is None else scopes, frozenset())
+            self.module_state(module)
+            self._run_scopes(module, module.tree.body, frozenset())
             if self._global_writes.get(id(module), {}) == before:
                 break
             # globals changed: everything that read them runs again
@@ -200,6 +230,20 @@ class Follower:
             self._classes.clear()
             self._imported.clear()
 
+    def _carriers(self, module: ModuleInfo, scopes: list[ast.stmt]) -> tuple[set[str], set[str]]:
+        """(functions among ``scopes`` that return a literal of the reported module, classes
+        that store one on self): the names other scopes may get it through."""
+        home = self.home.path if self.home is not None else module.path
+        carries = lambda value: any(o.path == home for o in value)  # noqa: E731
+        names = {s.name for s in scopes if carries(self._entry_returns.get(id(s), EMPTY))}  # type: ignore[attr-defined]
+        classes = {
+            context.node.name
+            for context in self._classes.values()
+            if context.module is module and any(carries(v) for v in context.stores.values())
+            and any(context.node is s for s in scopes)
+        }
+        return names, classes
+
     def _run_scopes(self, module: ModuleInfo, body: list[ast.stmt], enclosing: frozenset[str]) -> None:
         for node in scopes_in(body):
             if isinstance(node, ast.ClassDef):
@@ -207,7 +251,8 @@ class Follower:
             else:
                 frame = self._run_function(module, node, None, enclosing=enclosing)  # type: ignore[arg-type]
                 if frame is not None:
-                    self._entry_returns[id(node)] = frame.returned
+                    # what it returns, whole or in parts (a tuple, a dict)
+                    self._entry_returns[id(node)] = frame.returned.union(*frame.returned_parts.values())
                     if any(True for _ in scopes_in(node.body)):  # type: ignore[attr-defined]
                         self._run_scopes(module, node.body, enclosing | frame.scope_locals)  # type: ignore[attr-defined]
 
@@ -293,6 +338,9 @@ class Follower:
             self._declares[key] = re.search(r"(?m)^[ \t]*global[ \t]", module.text) is not None
         return self._declares[key]
 
+    def _words_in(self, module: ModuleInfo):
+        return lambda node: self.words_of(module, node)
+
     def words_of(self, module: ModuleInfo, node: ast.AST) -> frozenset[str]:
         """The identifiers in a function's text: what it may read from ``self`` (also
         through ``getattr(self, "name")``) and which methods it may call."""
@@ -370,7 +418,8 @@ class Follower:
             version = context.version
             stored = {path[0][1:] for path, value in context.stores.items() if value}
             for method in methods:
-                if id(method.node) not in focused and stored.isdisjoint(self.words_of(method.module, method.node)):
+                constructor = init is not None and method.node.name == "__init__"  # it gets the arguments
+                if not constructor and id(method.node) not in focused and stored.isdisjoint(self.words_of(method.module, method.node)):
                     continue  # no candidate around it, and it reads nothing stored: nothing to find
                 binding = init if method.node.name == "__init__" else None
                 if self._run_function(method.module, method.node, binding, context=context, owner=method.owner) is None:
@@ -496,7 +545,10 @@ class Follower:
         binding = self._binding(frame, call, values, state, node, skip_first=bound, name=node.name)
         if binding is None:
             return None
-        key = (id(node), id(context), self._stores_seen(context, node), binding)
+        seen = self._stores_seen(context, node)
+        if not carries and not seen and node.name not in self._literal_reach(module):
+            return None  # it can return no literal of the reported module: nothing to run for
+        key = (id(node), id(context), seen, binding)
         found = self._summaries.get(key)
         if found is None:
             ran = self._enter_call(key, lambda: self._run_function(module, node, binding, context=context, owner=owner))
@@ -506,6 +558,38 @@ class Follower:
         step = Step(f"the return of {node.name}()", frame.module.path, call)
         via = self.origins.via
         return via(returned, step), [(suffix, via(value, step)) for suffix, value in parts]
+
+    def _literal_reach(self, module: ModuleInfo) -> frozenset[str]:
+        """Names of the functions and methods of ``module`` that may return a literal of the
+        reported module: those around a candidate (or a focused name, or a global that
+        holds one), and those that mention such a name (they may call it)."""
+        key = id(module)
+        found = self._literal_reaches.get(key)
+        if found is not None:
+            return found
+        focus = self._focus.get(key)
+        definitions = [n for n in statements(module.tree.body) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+        if focus is None:  # a module run whole, or one this file does not report on
+            found = frozenset(n.name for n in definitions) if key in self._ran else frozenset()
+        else:
+            lines, names = focus
+            names = set(names)
+            state = self._states.get(key)
+            if state is not None:
+                names |= {path[0] for path, value in state.items() if value}
+            words = {id(n): self.words_of(module, n) for n in definitions}
+            reach = {n.name for n in definitions if any(n.lineno <= line <= (n.end_lineno or n.lineno) for line in lines)}
+            reach |= {n.name for n in definitions if not words[id(n)].isdisjoint(names)}
+            changed = True
+            while changed:
+                changed = False
+                for n in definitions:
+                    if n.name not in reach and not words[id(n)].isdisjoint(reach):
+                        reach.add(n.name)
+                        changed = True
+            found = frozenset(reach)
+        self._literal_reaches[key] = found
+        return found
 
     def _stores_seen(self, context: ClassContext | None, node: FunctionNode) -> tuple:
         """The stores on ``self`` a method can read (itself, and the self methods it calls):
@@ -683,8 +767,14 @@ def _init_of(node: ast.ClassDef) -> FunctionNode | None:
     return None
 
 
+_WORD = re.compile(r"[A-Za-z_]\w*")
+
+
 def _words(lines: list[str], node: ast.AST) -> set[str]:
-    return set(re.findall(r"[A-Za-z_]\w*", "".join(lines[node.lineno - 1 : node.end_lineno or node.lineno])))  # type: ignore[attr-defined]
+    """Every identifier in a definition's text, decorators included (words in its strings
+    and comments too: a superset, so selections it drives only ever run more)."""
+    first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", ()))])  # type: ignore[attr-defined]
+    return set(_WORD.findall("".join(lines[first - 1 : node.end_lineno or node.lineno])))  # type: ignore[attr-defined]
 
 
 def display_path(path: str, relative_to: str) -> str:

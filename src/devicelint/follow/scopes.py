@@ -4,8 +4,7 @@ and which parameter of a method is ``self``."""
 from __future__ import annotations
 
 import ast
-import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
@@ -109,35 +108,26 @@ def pattern_names(pattern: ast.pattern) -> Iterator[str]:
             yield node.rest
 
 
-_WORD = re.compile(r"[A-Za-z_]\w*")
-
-
-def _mentions(node: ast.AST, lines: list[str]) -> set[str]:
-    """Every identifier in a statement's text (words in its strings and comments too: more
-    scopes run, never fewer). Reading the text is much cheaper than walking the tree."""
-    first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", ()))])  # type: ignore[attr-defined]
-    return set(_WORD.findall("".join(lines[first - 1 : node.end_lineno or node.lineno])))  # type: ignore[attr-defined]
-
-
 def select_scopes(
     tree: ast.Module,
-    lines: list[str],
+    words: Callable[[ast.stmt], frozenset[str]],
     candidate_lines: set[int] | None = None,
     names: set[str] | None = None,
     bases: set[str] | None = None,
-) -> list[ast.stmt] | None:
-    """The top-level functions and classes worth running, or None for the whole module.
+) -> tuple[bool, list[ast.stmt]] | None:
+    """(does module-level code start a flow?, the top-level functions and classes that can),
+    or None when the whole module must run.
 
-    Values start only at literals, so only the scopes around the candidate lines (or
-    the scopes that use the ``names`` an imported value arrives by, or the classes
-    derived from ``bases``) can start a flow,
-    plus the scopes that use what those define (a caller sees a callee's return): the
-    closure over mentions. Candidates in module-level code, or a ``global`` statement,
-    make the whole module worth running.
+    Values start only at literals, so only the code around the candidate lines can start
+    one; the engine then adds the scopes that use ``names`` whose values carry one (a
+    caller sees a callee's return, a function sees a global), and the classes derived
+    from ``bases`` (a subclass sees what its base stores on self). A ``global``
+    statement in a selected scope makes the whole module run (values then cross
+    functions through the module).
     """
     if candidate_lines is None and names is None and bases is None:
         return None
-    scopes = [s for s in tree.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
+    module_level = False
     selected: list[ast.stmt] = []
     for stmt in tree.body:
         is_scope = isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
@@ -145,28 +135,15 @@ def select_scopes(
         last = stmt.end_lineno or stmt.lineno
         hit = bool(candidate_lines) and any(first <= line <= last for line in candidate_lines)
         if names and not hit:
-            hit = not _mentions(stmt, lines).isdisjoint(names)
+            hit = not words(stmt).isdisjoint(names)
         if bases and not hit and isinstance(stmt, ast.ClassDef):
-            hit = any(
-                not {n.id if isinstance(n, ast.Name) else n.attr for n in ast.walk(base) if isinstance(n, (ast.Name, ast.Attribute))}.isdisjoint(bases)
-                for base in stmt.bases
-            )
+            hit = any(isinstance(n, ast.Name) and n.id in bases or isinstance(n, ast.Attribute) and n.attr in bases
+                      for base in stmt.bases for n in ast.walk(base))
         if hit:
+            if is_scope:
+                selected.append(stmt)
             if not is_scope or first < stmt.lineno:
-                return None  # module-level code (decorators run there too)
-            selected.append(stmt)
-    mentions = {id(s): _mentions(s, lines) for s in scopes}
-    defined = {s.name for s in selected}  # type: ignore[attr-defined]
-    chosen = {id(s) for s in selected}
-    changed = True
-    while changed:
-        changed = False
-        for scope in scopes:
-            if id(scope) not in chosen and not mentions[id(scope)].isdisjoint(defined):
-                chosen.add(id(scope))
-                defined.add(scope.name)  # type: ignore[attr-defined]
-                changed = True
-    result = [s for s in scopes if id(s) in chosen]
-    if any("global" in mentions[id(s)] for s in result) and any(isinstance(n, ast.Global) for s in result for n in ast.walk(s)):
+                module_level = True  # module-level code (decorators run there too)
+    if any("global" in words(s) and any(isinstance(n, ast.Global) for n in ast.walk(s)) for s in selected):
         return None
-    return result
+    return module_level, selected
