@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import ROOT, devicelint, devicelint_json, expected_findings, flake8
+from helpers import ROOT, devicelint, devicelint_json, expected_findings, expected_positions, flake8
 from test_entry_points_agree import FLAKE8_LINE
 
 from devicelint.analysis import analyze_text
@@ -31,8 +31,8 @@ def test_there_are_reported_and_clean_files() -> None:
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(PROJECTS)))
 def test_in_process_reports_exactly_the_marked_findings(path: Path) -> None:
-    got = {(f.line, f.code) for f in analyze_text(path.read_text(encoding="utf-8"), str(path))}
-    assert got == expected_findings(path)
+    got = {(f.line, f.column + 1, f.code) for f in analyze_text(path.read_text(encoding="utf-8"), str(path))}
+    assert got == expected_positions(path)
 
 
 def _flake8_findings(target: Path, cwd: Path) -> set[tuple[str, int, int, str, str]]:
@@ -47,14 +47,14 @@ def _flake8_findings(target: Path, cwd: Path) -> set[tuple[str, int, int, str, s
 
 
 def test_flake8_and_cli_agree_and_report_the_marks() -> None:
-    expected = {(str(p.resolve()), line, code) for p in FILES for line, code in expected_findings(p)}
+    expected = {(str(p.resolve()), line, col, code) for p in FILES for line, col, code in expected_positions(p)}
     from_flake8 = _flake8_findings(PROJECTS, ROOT)
     from_cli = {
         (str((ROOT / item["filename"]).resolve()), item["line"], item["column"], item["code"], item["message"])
         for item in devicelint_json(PROJECTS, cwd=ROOT)
     }
     assert from_flake8 == from_cli
-    assert {(path, line, code) for path, line, _, code, _ in from_cli} == expected
+    assert {(path, line, col, code) for path, line, col, code, _ in from_cli} == expected
 
 
 def test_one_file_alone_still_sees_its_project(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 import pytest
-from helpers import RULE_FIXTURES, expected_findings
+from helpers import RULE_FIXTURES, expected_findings, expected_positions
 
 from devicelint.analysis import DEFAULT_SETTINGS, analyze_text, analyze_tree
 from devicelint.source import parse, split_lines
@@ -20,15 +20,15 @@ FIXTURES = sorted(RULE_FIXTURES.glob("*.py"))
 CASE = re.compile(r"^(?:def case_|class Case)", re.MULTILINE)
 
 
-def _describe(path: Path, pairs: set[tuple[int, str]]) -> str:
+def _describe(path: Path, found: set[tuple[int, int, str]]) -> str:
     lines = path.read_text(encoding="utf-8").splitlines()
-    return "\n".join(f"  {code} line {n}: {lines[n - 1].strip()}" for n, code in sorted(pairs))
+    return "\n".join(f"  {code} {n}:{col}: {lines[n - 1].strip()}" for n, col, code in sorted(found))
 
 
 @pytest.mark.parametrize("path", FIXTURES, ids=lambda p: p.name)
 def test_reports_exactly_the_marked_findings(path: Path) -> None:
-    expected = expected_findings(path)
-    got = {(f.line, f.code) for f in analyze_text(path.read_text(encoding="utf-8"), str(path))}
+    expected = expected_positions(path)
+    got = {(f.line, f.column + 1, f.code) for f in analyze_text(path.read_text(encoding="utf-8"), str(path))}
     missing, unexpected = expected - got, got - expected
     assert not missing and not unexpected, (
         f"missing:\n{_describe(path, missing)}\nunexpected:\n{_describe(path, unexpected)}"

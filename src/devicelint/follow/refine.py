@@ -42,6 +42,17 @@ class Refinement:
             return (state.copy(), None) if test.value else (None, state.copy())
         self.eval(test, state)
         true_state, false_state = state.copy(), state.copy()
+        checked = _isinstance_check(test)
+        if checked is not None:
+            # Every tracked value is a str: isinstance(x, int) holds for none of them,
+            # and where isinstance(x, str) fails, x holds none of them.
+            subject, may_be_str = checked
+            if subject is not None:
+                if not may_be_str:
+                    true_state.set(subject, frozenset())
+                elif may_be_str == "only":
+                    false_state.set(subject, frozenset())
+            return true_state, false_state
         if isinstance(test, ast.Compare) and len(test.ops) == 1:
             left, op, right = test.left, test.ops[0], test.comparators[0]
             if isinstance(op, (ast.Eq, ast.NotEq)):
@@ -71,6 +82,25 @@ class Refinement:
             tracked = [lit for lit in literals if self.vocabulary.is_tracked(lit.value)]
             if len(tracked) == len(literals):
                 state.set(subject, frozenset(self.origin(lit, "comparison") for lit in tracked))
+
+
+def _isinstance_check(test: ast.expr) -> tuple[AccessPath | None, bool | str] | None:
+    """``isinstance(x, T)`` -> (x's path, whether a str passes: False, True or "only")."""
+    if not (
+        isinstance(test, ast.Call)
+        and isinstance(test.func, ast.Name)
+        and test.func.id == "isinstance"
+        and len(test.args) == 2
+        and not test.keywords
+    ):
+        return None
+    kinds = test.args[1].elts if isinstance(test.args[1], ast.Tuple) else [test.args[1]]
+    names = [k.id if isinstance(k, ast.Name) else k.attr if isinstance(k, ast.Attribute) else None for k in kinds]
+    if any(name is None for name in names):
+        return path_of(test.args[0]), True  # unknown types: learn nothing
+    if "str" not in names:
+        return path_of(test.args[0]), False
+    return path_of(test.args[0]), "only" if names == ["str"] else True
 
 
 def _subject_and_literal(left: ast.expr, right: ast.expr) -> tuple[AccessPath | None, ast.Constant | None]:
