@@ -170,11 +170,11 @@ class Follower:
         self.home = module
         self._focus[id(module)] = (candidate_lines or set(), set())
         self._run_module(module, select_scopes(module.tree, self._words_in(module), candidate_lines))
-        names, classes = self._escaping_names(module)
-        if names or classes:
-            for importer in self.project.importers(module, names | classes):
-                self._focus[id(importer)] = (set(), names | classes)
-                self._run_module(importer, select_scopes(importer.tree, self._words_in(importer), names=names, bases=classes))
+        names = self._escaping_names(module)
+        if names:
+            for importer in self.project.importers(module, names):
+                self._focus[id(importer)] = (set(), set(names))
+                self._run_module(importer, select_scopes(importer.tree, self._words_in(importer), names=names))
 
     def _run_module(self, module: ModuleInfo, selection: tuple[bool, list[ast.stmt]] | None) -> None:
         """Run the selected code, then the scopes that use what it returns, stores or
@@ -732,10 +732,12 @@ class Follower:
 
     # -- what leaves the module -----------------------------------------------------------
 
-    def _escaping_names(self, module: ModuleInfo) -> tuple[set[str], set[str]]:
-        """Top-level names through which an origin of ``module`` that reached no sink here
-        can leave it: (constants and functions that return it, classes that store it on
-        ``self``, which pass it on only to their subclasses)."""
+    def _escaping_names(self, module: ModuleInfo) -> set[str]:
+        """Top-level names through which a literal of ``module`` that reached no sink here
+        can leave it: a constant, or a function that returns it. (What a class stores on
+        ``self`` reaches only its subclasses; one in another module is not searched for:
+        class defaults such as ``{"precision": "auto"}`` are common and would make every
+        check read the whole project.)"""
         reported = {id(flow.origin.node) for flow in self.flows.values() if flow.origin.path == module.path}
 
         def unreported(value: frozenset[Origin]) -> bool:
@@ -751,13 +753,7 @@ class Follower:
         for (node_id, *_), (returned, _) in self._summaries.items():
             if unreported(returned):
                 names.update(name for name, node in module.definitions.items() if id(node) == node_id)
-        classes = {
-            context.node.name
-            for context in self._classes.values()
-            if context.module is module and any(unreported(v) for v in context.stores.values())
-        }
-        public = lambda found: {name for name in found if not name.startswith("__")}  # noqa: E731
-        return public(names), public(classes)
+        return {name for name in names if not name.startswith("__")}
 
 
 def _init_of(node: ast.ClassDef) -> FunctionNode | None:
