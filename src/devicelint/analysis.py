@@ -66,12 +66,15 @@ def analyze_tree(
     """
     project = project if project is not None else SHARED_PROJECT
     module = project.module_at(path, "".join(lines), tree)
-    follower = Follower(project, settings.vocabulary, settings.catalog)
-    follower.follow(module, candidate_lines)
-    here = rules.FileContext(path, rules.Positions(lines), project.lines_of)
-    return rules.findings_for(
-        tree, follower.flows.values(), follower.device_map_uses.values(), settings.vocabulary, here
-    )
+    try:
+        follower = Follower(project, settings.vocabulary, settings.catalog)
+        follower.follow(module, candidate_lines)
+        here = rules.FileContext(path, rules.Positions(lines), project.lines_of)
+        return rules.findings_for(
+            tree, follower.flows.values(), follower.device_map_uses.values(), settings.vocabulary, here
+        )
+    finally:
+        project.forget(module)
 
 
 def analyze_text(

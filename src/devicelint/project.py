@@ -31,7 +31,7 @@ MAX_IMPORTERS = 64
 MAX_INDEXED_FILES = 2_000
 # The modules kept between files of a run, by the size of their text (least recently
 # used ones go first); a module read again after that is parsed again.
-MAX_CACHED_TEXT = 8 * 1024 * 1024
+MAX_CACHED_TEXT = 4 * 1024 * 1024
 
 
 class ModuleInfo:
@@ -246,6 +246,14 @@ class Project:
         while self._cached_text > MAX_CACHED_TEXT and len(self._modules) > 1:
             _, evicted = self._modules.popitem(last=False)
             self._cached_text -= len(evicted.text) if evicted is not None else 0
+
+    def forget(self, module: ModuleInfo) -> None:
+        """Drop a module given by text (a checked file) once its check is done: later files
+        that import it read it again, so the cache holds files read from disk only."""
+        key = module.path if os.path.isabs(module.path) else os.path.abspath(module.path)
+        if self._modules.get(key) is module:
+            del self._modules[key]
+            self._cached_text -= len(module.text)
 
     def lines_of(self, path: str) -> list[str] | None:
         module = self.module_at(path)
