@@ -26,7 +26,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from devicelint.follow.frame import Binding, Frame
-from devicelint.follow.scopes import FunctionNode, ScopeInfo, is_classmethod, scopes_in, select_scopes, self_parameter
+from devicelint.follow.scopes import (
+    FunctionNode,
+    ScopeInfo,
+    any_between,
+    is_classmethod,
+    scopes_in,
+    select_scopes,
+    self_parameter,
+)
 from devicelint.follow.statements import MAX_PASSES
 from devicelint.follow.values import EMPTY, AccessPath, Origin, Origins, State, Step, path_of
 from devicelint.project import ModuleInfo, Project, statements
@@ -126,7 +134,7 @@ class Follower:
         self._entry_returns: dict[int, frozenset[Origin]] = {}
         self._scope_infos: dict[int, ScopeInfo] = {}
         self._ran: set[int] = set()  # modules whose body this file runs
-        self._focus: dict[int, tuple[set[int], set[str]]] = {}  # module -> (candidate lines, names)
+        self._focus: dict[int, tuple[list[int], set[str]]] = {}  # module -> (sorted candidate lines, names)
         self._words: dict[int, frozenset[str]] = {}
         self._declares: dict[int, bool] = {}
         self._literal_reaches: dict[int, frozenset[str]] = {}
@@ -168,12 +176,12 @@ class Follower:
         """Run the scopes of ``module`` that can start a flow (all of them without
         ``candidate_lines``), then follow what escapes it into its importers."""
         self.home = module
-        self._focus[id(module)] = (candidate_lines or set(), set())
+        self._focus[id(module)] = (sorted(candidate_lines or ()), set())
         self._run_module(module, select_scopes(module.tree, self._words_in(module), candidate_lines))
         names = self._escaping_names(module)
         if names:
             for importer in self.project.importers(module, names):
-                self._focus[id(importer)] = (set(), set(names))
+                self._focus[id(importer)] = ([], set(names))
                 self._run_module(importer, select_scopes(importer.tree, self._words_in(importer), names=names))
 
     def _run_module(self, module: ModuleInfo, selection: tuple[bool, list[ast.stmt]] | None) -> None:
@@ -199,7 +207,7 @@ class Follower:
                 classes = set()
             if not names and not classes:
                 return
-            self._focus.setdefault(id(module), (set(), set()))[1].update(names | classes)
+            self._focus.setdefault(id(module), ([], set()))[1].update(names | classes)
             self._literal_reaches.pop(id(module), None)
             more = select_scopes(module.tree, self._words_in(module), names=names, bases=classes)
             if more is None:
@@ -441,8 +449,7 @@ class Follower:
                 continue  # another module's method: only what it reads from self matters
             lines, names = focus
             words[id(node)] = mentioned = self.words_of(method.module, node)
-            end = node.end_lineno or node.lineno
-            if any(node.lineno <= line <= end for line in lines) or not mentioned.isdisjoint(names):
+            if any_between(lines, node.lineno, node.end_lineno or node.lineno) or not mentioned.isdisjoint(names):
                 focused.add(id(node))
         # and the methods that call a focused one (callees run when called)
         changed = True
@@ -578,7 +585,7 @@ class Follower:
             if state is not None:
                 names |= {path[0] for path, value in state.items() if value}
             words = {id(n): self.words_of(module, n) for n in definitions}
-            reach = {n.name for n in definitions if any(n.lineno <= line <= (n.end_lineno or n.lineno) for line in lines)}
+            reach = {n.name for n in definitions if any_between(lines, n.lineno, n.end_lineno or n.lineno)}
             reach |= {n.name for n in definitions if not words[id(n)].isdisjoint(names)}
             changed = True
             while changed:

@@ -4,6 +4,7 @@ and which parameter of a method is ``self``."""
 from __future__ import annotations
 
 import ast
+import bisect
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
@@ -108,6 +109,12 @@ def pattern_names(pattern: ast.pattern) -> Iterator[str]:
             yield node.rest
 
 
+def any_between(sorted_lines: list[int], first: int, last: int) -> bool:
+    """Whether a sorted list holds a line in ``first..last`` (a bisection)."""
+    index = bisect.bisect_left(sorted_lines, first)
+    return index < len(sorted_lines) and sorted_lines[index] <= last
+
+
 def select_scopes(
     tree: ast.Module,
     words: Callable[[ast.stmt], frozenset[str]],
@@ -129,11 +136,12 @@ def select_scopes(
         return None
     module_level = False
     selected: list[ast.stmt] = []
+    lines = sorted(candidate_lines or ())
     for stmt in tree.body:
         is_scope = isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
         first = min([stmt.lineno, *(d.lineno for d in getattr(stmt, "decorator_list", ()))])
         last = stmt.end_lineno or stmt.lineno
-        hit = bool(candidate_lines) and any(first <= line <= last for line in candidate_lines)
+        hit = any_between(lines, first, last)
         if names and not hit:
             hit = not words(stmt).isdisjoint(names)
         if bases and not hit and isinstance(stmt, ast.ClassDef):
