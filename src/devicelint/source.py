@@ -98,7 +98,8 @@ class PreScan:
         matches = [m.start() for m in self._text.finditer(folded)]
         if not matches:
             return matches
-        survivors = [start for start in matches if not _is_inert(text, folded, start)]
+        lexer = _LineLexer(text)
+        survivors = [start for start in matches if not _is_inert(text, folded, start, lexer)]
         if survivors:
             # The exact check last: it lexes the whole file.
             spans = _triple_quoted_spans(text)
@@ -134,44 +135,73 @@ def _in_triple_quoted(spans: list[tuple[int, int]], start: int) -> bool:
 _IDENTIFIER_END = re.compile(r"[\w)\]]\Z")
 
 
-def _in_string_or_comment(head: str) -> bool:
-    """Whether the end of a line's first part lies inside a string or a comment.
+class _LineLexer:
+    """Whether a position lies inside a string or a comment of its line, for positions in
+    increasing order: one left-to-right scan per line, resumed where the last question
+    stopped, so a line with thousands of candidates costs one pass (not one per candidate).
 
-    A left-to-right scan of one line: enough for single-line strings and comments
-    (triple-quoted text spanning lines is handled by the caller).
+    Enough for single-line strings and comments (triple-quoted text spanning lines is
+    handled by the caller).
     """
-    quote = ""
-    i, n = 0, len(head)
-    while i < n:
-        char = head[i]
-        if quote:
-            if char == "\\":
-                i += 1
-            elif head.startswith(quote, i):
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.line_start = 0
+        self.position = 0  # scanned up to here
+        self.quote = ""  # the open string's quotes, if any
+        self.comment = False
+
+    def line_start_of(self, start: int) -> int:
+        # Lines end at "\n", "\r\n" or a lone "\r", as the tokenizer reads them; only the
+        # text since the last question is searched.
+        found = max(self.text.rfind("\n", self.position, start), self.text.rfind("\r", self.position, start))
+        if found >= 0:
+            self.line_start = self.position = found + 1
+            self.quote, self.comment = "", False
+        return self.line_start
+
+    def inside(self, start: int) -> bool:
+        """Whether ``start`` is inside a string or comment, reading the line only up to
+        ``start`` (a quote right before it is not taken for the start of triple quotes)."""
+        self.line_start_of(start)
+        text, i, quote, comment = self.text, self.position, self.quote, self.comment
+        resume = None  # the state before the last two characters, where look-aheads are cut short
+        while i < start and not comment:
+            if resume is None and i + 3 > start:
+                resume = (i, quote)
+            char = text[i]
+            if quote:
+                if char == "\\":
+                    i += 1
+                elif text.startswith(quote, i, start):
+                    i += len(quote) - 1
+                    quote = ""
+            elif char == "#":
+                comment = True
+            elif char in "\"'":
+                quote = text[i : min(i + 3, start)] if text[i : min(i + 3, start)] in ('"""', "'''") else char
                 i += len(quote) - 1
-                quote = ""
-        elif char == "#":
-            return True
-        elif char in "\"'":
-            quote = head[i : i + 3] if head[i : i + 3] in ('"""', "'''") else char
-            i += len(quote) - 1
-        i += 1
-    return bool(quote)
+            i += 1
+        inside = comment or bool(quote)
+        if comment:
+            self.comment, self.position = True, max(i, self.position)
+        elif resume is not None:
+            self.position, self.quote = resume
+        else:
+            self.position, self.quote = max(i, self.position), quote
+        return inside
 
 
-def _is_inert(text: str, folded: str, start: int) -> bool:
+def _is_inert(text: str, folded: str, start: int, lexer: _LineLexer) -> bool:
     """True when the string literal opening at ``start`` can never carry a value to a sink.
 
     A cheap look at the characters around the literal (quotes folded to '"'). Each
     context listed here is one the analysis ignores anyway, so skipping it changes
     no result; a wrong guess (a '#' inside a string) only costs a parse.
     """
-    # Lines end at "\n", "\r\n" or a lone "\r", as the tokenizer reads them.
-    line_start = max(text.rfind("\n", 0, start), text.rfind("\r", 0, start)) + 1
-    head = text[line_start:start]
-    if _in_string_or_comment(head):
+    if lexer.inside(start):
         return True  # inside another string (an f-string's text) or a comment
-    if head[-1:] in ("f", "F", "b", "B"):
+    if start > lexer.line_start and text[start - 1] in "fFbB":
         return True  # f-string or bytes: never a plain str constant
     end = folded.find('"', start + 1)
     if end < 0:
