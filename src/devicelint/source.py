@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import ast
 import bisect
+import codecs
 import io
+import os
 import re
+import stat
 import sys
 import tokenize
 import warnings
@@ -40,10 +43,56 @@ def decode(data: bytes) -> DecodedSource:
     """Decode Python source bytes by their BOM or PEP 263 coding cookie.
 
     Newlines are kept as they are (no universal-newline translation), so text
-    offsets map back to the file's own bytes.
+    offsets map back to the file's own bytes. A byte that does not decode raises
+    UnicodeDecodeError at that byte, on the first two lines too (where tokenize only
+    says "invalid or missing encoding declaration").
     """
-    encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as error:
+        if "invalid or missing encoding declaration" in str(error):
+            bom = 3 if data.startswith(codecs.BOM_UTF8) else 0
+            try:
+                data[bom:].decode("utf-8")
+            except UnicodeDecodeError as bad:
+                raise UnicodeDecodeError("utf-8", data, bom + bad.start, bom + bad.end, bad.reason) from None
+        raise
     return DecodedSource(data.decode(encoding), encoding)
+
+
+def ascii_transparent(encoding: str) -> bool:
+    """Whether every ASCII character of the text is the same byte in the file (so the byte
+    pre-scan sees the quotes and letters it looks for). Not so for utf-16, utf-7, EBCDIC..."""
+    name = codecs.lookup(encoding).name
+    return name in ("utf-8", "utf-8-sig", "ascii", "latin-1", "iso8859-1", "cp1252") or name.startswith("iso8859-")
+
+
+class Refused(Exception):
+    """A path that is not read: not a regular file, or over the size limit (the message says which)."""
+
+
+def read_regular_file(path: str | os.PathLike[str], limit: int) -> bytes:
+    """A regular file's bytes, at most ``limit`` of them.
+
+    A FIFO, a device (a link to /dev/zero) or a socket is refused without blocking on it
+    or reading it (``O_NONBLOCK`` only matters for those), and so is a file over the limit,
+    also one that grows past it while being read. OSError for what cannot be opened.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    with open(fd, "rb", closefd=True) as handle:
+        status = os.fstat(fd)
+        if not stat.S_ISREG(status.st_mode):
+            raise Refused("not a regular file")
+        if status.st_size > limit:
+            raise Refused(too_large(status.st_size, limit))
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise Refused(too_large(len(data), limit))
+    return data
+
+
+def too_large(size: int, limit: int) -> str:
+    return f"file too large to check ({size / 2**20:.1f} MiB; the limit is {limit / 2**20:g} MiB)"
 
 
 def parse(text: str, filename: str = "<unknown>") -> ast.Module:
