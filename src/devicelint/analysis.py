@@ -151,7 +151,10 @@ def _on_deep_stack(function: Callable[..., T], *args: object) -> T:
     sys.setrecursionlimit(max(old_limit, DEEP_RECURSION_LIMIT))
     try:
         thread = threading.Thread(target=target, name="devicelint-deep", daemon=True)
-        thread.start()
+        try:
+            thread.start()
+        except RuntimeError as error:  # no room for the stack (ulimit -v): the bound is reached
+            raise TooComplex(_reason(RecursionError(str(error)))) from None
         thread.join()
     finally:
         sys.setrecursionlimit(old_limit)
