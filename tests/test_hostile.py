@@ -16,7 +16,6 @@ import pytest
 from helpers import ROOT, devicelint, flake8, run
 
 from devicelint.analysis import DEFAULT_SETTINGS
-from devicelint.runner import worker_count
 
 BUG = 'import torch\n\n\ndef f(device):\n    device = "auto" if device == "cuda" else device\n    return torch.zeros(1).to(device)\n'
 FIXED = BUG.replace('"auto" if device == "cuda"', '"cuda" if device == "auto"')
@@ -344,6 +343,8 @@ def test_a_file_over_the_size_limit_is_skipped_with_a_message(tmp_path: Path) ->
 
 def test_job_counts_are_bounded() -> None:
     """--jobs 300 forked 301 processes for 64 files; --jobs 100000 hung under a process limit."""
+    from devicelint.runner import worker_count
+
     assert worker_count(300, 64) == 8
     assert worker_count(100_000, 10_000) <= 4 * (os.cpu_count() or 1)
     assert worker_count(0, 64) >= 1

@@ -207,11 +207,13 @@ def analyze_bytes(
     or too deep to analyse, gives DEV900 (never an exception)."""
     if len(data) > MAX_SOURCE_BYTES:
         return [refused_finding(too_large(len(data), MAX_SOURCE_BYTES))]
-    if not settings.prescan.matches_bytes(data) and data.isascii():
+    matched = settings.prescan.matches_bytes(data)
+    if not matched and data.isascii():
         return []
     try:
+        # Not ASCII: the file must decode (else DEV900, as Python cannot read it either).
         source = decode(data)
-        if not settings.prescan.matches_bytes(data) and (
+        if not matched and (
             ascii_transparent(source.encoding) or not settings.prescan.matches_text(source.text)
         ):
             return []  # decodes, and holds no candidate even as text (utf-16, utf-7, EBCDIC)
