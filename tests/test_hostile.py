@@ -75,6 +75,7 @@ def test_prescan_is_linear_on_one_long_line() -> None:
     assert time.perf_counter() - started < 1.0
 
 
+@pytest.mark.slow
 def test_deep_input_is_analysed_and_never_ends_the_run(tmp_path: Path) -> None:
     """RecursionError was "internal error", exit 2, JSON empty. Now deep but valid code is
     analysed on a deep stack, and what CPython itself refuses is that file's DEV900."""
@@ -243,7 +244,7 @@ tempfile.mkstemp = _mkstemp
 def test_an_edit_made_while_fixing_is_never_lost(tmp_path: Path) -> None:
     root = make(tmp_path / "t", {"a.py": BUG})
     hooks = make(tmp_path / "hooks", {"sitecustomize.py": EDIT_BETWEEN_READ_AND_RENAME})
-    env = {**os.environ, "PYTHONPATH": str(hooks), "DEVICELINT_TEST_EDIT": str(root / "a.py")}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(hooks), *filter(None, [os.environ.get("PYTHONPATH")])]), "DEVICELINT_TEST_EDIT": str(root / "a.py")}
     result = subprocess.run([sys.executable, "-m", "devicelint", "fix", "a.py"], cwd=root, env=env,
                             capture_output=True, text=True, timeout=120)  # fmt: skip
     assert result.returncode == 2 and "changed on disk while it was being fixed" in result.stderr
@@ -254,9 +255,13 @@ def test_an_edit_made_while_fixing_is_never_lost(tmp_path: Path) -> None:
 @pytest.mark.parametrize("encoding", ["cp932", "big5", "iso2022_jp", "utf-7"])
 def test_fix_changes_only_the_literals_bytes(tmp_path: Path, encoding: str) -> None:
     """cp932 comment bytes \\x87\\x90 came back as \\x81\\xe0: the file was re-encoded whole."""
-    comment = {"cp932": b"# \x87\x90 \x82\xa0\n"}.get(encoding)
-    if comment is None:
-        comment = "# 日本語 ∵\n".encode(encoding)
+    # Bytes that decode but do not come back the same when the text is encoded again.
+    comment = {
+        "cp932": b"# \x87\x90 \x82\xa0\n",  # NEC special: encodes back as \x81\xe0
+        "big5": b"# \xa2\xcc\n",  # a duplicate code: encodes back as \xa4\x51
+        "iso2022_jp": b'# \x1b$B$"\x1b(B\x1b(B\n',  # a redundant shift back to ASCII
+        "utf-7": b"# +AGE-\n",  # "a" written in base64
+    }[encoding]
     data = f"# -*- coding: {encoding} -*-\n".encode() + comment + BUG.encode(encoding) + comment
     root = make(tmp_path / "t", {"a.py": data})
     result = devicelint("fix", "a.py", cwd=root)
@@ -266,7 +271,7 @@ def test_fix_changes_only_the_literals_bytes(tmp_path: Path, encoding: str) -> N
     else:
         assert result.returncode == 0, result.stderr
         assert after == data.replace(b'"auto" if device == "cuda"', b'"cuda" if device == "auto"')
-    assert encoding != "cp932" or after != data  # the common case is fixed
+    assert encoding in ("iso2022_jp", "utf-7") or after != data  # the stateless ones are fixed
 
 
 INTERRUPT_AT_RENAME = '''\
@@ -290,7 +295,7 @@ os.replace = _replace
 def test_an_interrupted_fix_lists_what_it_wrote_and_leaves_no_temp_file(tmp_path: Path, jobs: int, count: int, signame: str) -> None:
     root = make(tmp_path / "t", {f"m{i:03}.py": BUG for i in range(count)})
     hooks = make(tmp_path / "hooks", {"sitecustomize.py": INTERRUPT_AT_RENAME})
-    env = {**os.environ, "PYTHONPATH": str(hooks), "DEVICELINT_TEST_AT": "5", "DEVICELINT_TEST_SIGNAL": signame}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(hooks), *filter(None, [os.environ.get("PYTHONPATH")])]), "DEVICELINT_TEST_AT": "5", "DEVICELINT_TEST_SIGNAL": signame}
     result = subprocess.run([sys.executable, "-m", "devicelint", "fix", "--jobs", str(jobs), "."], cwd=root, env=env,
                             capture_output=True, text=True, timeout=300)  # fmt: skip
     assert result.returncode == 128 + getattr(signal, signame), result.stderr[-2000:]
@@ -360,7 +365,8 @@ def test_sigterm_to_the_parent_leaves_no_worker_behind(tmp_path: Path) -> None:
     time.sleep(1.5)
     process.send_signal(signal.SIGTERM)
     _, stderr = process.communicate(timeout=60)
-    assert process.returncode in (143, 1), stderr  # 1: it finished before the signal
+    # 143: handled (the run takes ~10 s); -15: the signal came before devicelint's handler was set
+    assert process.returncode in (143, -signal.SIGTERM), stderr
     deadline = time.monotonic() + 20
     while _processes_with(marker) and time.monotonic() < deadline:
         time.sleep(0.2)

@@ -11,7 +11,9 @@ A path given explicitly is always checked, even if excluded or ignored, unless
 ``force_exclude`` is set (ruff's ``--force-exclude``, for pre-commit, which passes
 every changed file): then the ``exclude`` patterns apply to it and its parents.
 Symlinked directories are followed once (a loop ends the descent), broken links are
-skipped, and a directory that cannot be listed is reported, not fatal.
+skipped, and a missing path or a directory that cannot be listed is reported, not fatal.
+Files reached through a link that leads out of the tree they were found in are marked
+(``Discovery.linked_out``): ``fix`` reads them but does not write them.
 """
 
 from __future__ import annotations
@@ -38,10 +40,6 @@ DEFAULT_EXCLUDES: tuple[str, ...] = (
 PYTHON_SUFFIXES = (".py", ".pyi")
 NOTEBOOK_SUFFIX = ".ipynb"
 CHECKED_SUFFIXES = (*PYTHON_SUFFIXES, NOTEBOOK_SUFFIX)
-
-
-class DiscoveryError(Exception):
-    """A path the user gave does not exist."""
 
 
 @dataclass(frozen=True)

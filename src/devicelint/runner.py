@@ -145,8 +145,11 @@ class Results(Generic[R]):
         except OSError as error:  # no more processes (a process limit): say so, do not hang
             raise WorkerCrashed(f"cannot start worker processes: {error.strerror or error} (try --jobs 1)") from None
         finally:
-            if self.pool is not None and self.next >= len(self.futures):
-                self.pool.shutdown()
+            # Also when the caller stops early (an error, an interrupt): start nothing new, so
+            # no worker goes on fixing files after the run has ended. Held signals: see above.
+            if self.pool is not None:
+                with signals_deferred():
+                    self.pool.shutdown(wait=True, cancel_futures=True)
 
     def stop(self) -> list[R]:
         """After an interrupt: start nothing new, let the files in progress finish, and return
@@ -155,7 +158,7 @@ class Results(Generic[R]):
             return []
         from concurrent.futures import CancelledError
 
-        self.pool.shutdown(wait=True, cancel_futures=True)
+        self.pool.shutdown(wait=True, cancel_futures=True)  # done already if the iteration ended
         late: list[R] = []
         for future in self.futures[self.next :]:
             try:
