@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import argparse
 import ast
+import codecs
+import re
 import sys
 from collections.abc import Iterator
 from typing import Any
@@ -108,7 +110,7 @@ class DeviceLintChecker:
 
     def _findings(self) -> list[Finding]:
         text = "".join(self.lines)
-        if text.isascii() and not self.settings.prescan.matches_text(text):
+        if not self.settings.prescan.matches_text(text) and not _maybe_undecodable(text, self.lines):
             return []  # the common case: a string scan, nothing more
         # flake8 decodes what it cannot decode as latin-1: read the file's own bytes, so that a
         # bad coding cookie or bytes that are not UTF-8 are DEV900 here as in `devicelint check`.
@@ -125,3 +127,28 @@ class DeviceLintChecker:
             return guarded(lambda: analyze_text(text, settings=self.settings, tree=self.tree, honour_noqa=False))
         except TooComplex as error:
             return [refused_finding(str(error))]
+
+
+_COOKIE = re.compile(r"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
+
+
+def _maybe_undecodable(text: str, lines: list[str]) -> bool:
+    """Whether flake8 may have fallen back to latin-1 for this file (a coding cookie, or text
+    whose latin-1 bytes are not UTF-8: a UTF-16 file, a stray byte). In memory, no file read:
+    text with characters beyond latin-1 was decoded for real."""
+    for line in lines[:2]:
+        cookie = _COOKIE.match(line)
+        if cookie is not None:
+            try:
+                return codecs.lookup(cookie[1]).name != "utf-8"
+            except LookupError:
+                return True
+    if text.isascii():
+        return False
+    try:
+        text.encode("latin-1").decode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    except UnicodeDecodeError:
+        return True
+    return False
