@@ -140,7 +140,8 @@ def _maybe_undecodable(text: str, lines: list[str]) -> bool:
         cookie = _COOKIE.match(line)
         if cookie is not None:
             try:
-                return codecs.lookup(cookie[1]).name != "utf-8"
+                if codecs.lookup(cookie[1]).name != "utf-8":
+                    return True
             except LookupError:
                 return True
     if text.isascii():
