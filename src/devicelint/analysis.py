@@ -11,7 +11,11 @@ from __future__ import annotations
 import ast
 import bisect
 import itertools
-from collections.abc import Iterable
+import re
+import sys
+import threading
+from collections.abc import Callable, Iterable
+from typing import TypeVar
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -20,8 +24,10 @@ from devicelint.findings import Finding
 from devicelint.follow import Follower
 from devicelint.project import Project
 from devicelint.sinks import DEFAULT_CATALOG, SinkCatalog, SinkSpec
-from devicelint.source import PreScan, decode, parse, split_lines
+from devicelint.source import PreScan, ascii_transparent, decode, parse, split_lines, too_large
 from devicelint.vocabulary import DEFAULT_VOCABULARY, Vocabulary, vocabulary_for
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -97,16 +103,103 @@ def analyze_text(
     return noqa.without_suppressed(findings, text, lines) if honour_noqa else findings
 
 
+# --- one file's failures: DEV900 ------------------------------------------------------------
+# Everything below turns what can go wrong with one file (bytes that do not decode, a
+# parse error, input too deep or too large to analyse) into that file's DEV900, so the
+# run goes on.
+
+# Source files (and a notebook's code) larger than this are not analysed: at worst the
+# parse and the analysis hold ~200 bytes of memory per byte of source (under 1 GiB here).
+MAX_SOURCE_BYTES = 4 * 2**20
+
+# Input nested deeper than the default recursion limit (a 400-branch elif chain, a sum of
+# 1,000 terms) is analysed once more on a thread with this limit and a stack that holds it;
+# deeper than this, the file is DEV900.
+DEEP_RECURSION_LIMIT = 30_000
+_DEEP_STACK_BYTES = 1024 * 2**20  # reserved address space; pages are used only as deep as the recursion goes
+_deep = threading.local()
+
+
+class TooComplex(Exception):
+    """One file's input is too deep or too large to analyse (becomes its DEV900)."""
+
+
+def guarded(function: Callable[..., T], *args: object) -> T:
+    """``function(*args)``; RecursionError and MemoryError become TooComplex.
+
+    On RecursionError it runs once more on a thread with DEEP_RECURSION_LIMIT and a large
+    stack, so deep but reasonable input is still analysed (with the same result)."""
+    try:
+        return function(*args)
+    except RecursionError as error:
+        if getattr(_deep, "active", False):
+            raise TooComplex(_reason(error)) from None
+    except MemoryError as error:
+        raise TooComplex(_reason(error)) from None
+    return _on_deep_stack(function, *args)
+
+
+def _reason(error: BaseException) -> str:
+    detail = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    return f"too deeply nested or too complex to analyse ({detail})"
+
+
+def _on_deep_stack(function: Callable[..., T], *args: object) -> T:
+    outcome: dict[str, object] = {}
+
+    def target() -> None:
+        _deep.active = True
+        try:
+            outcome["value"] = function(*args)
+        except BaseException as error:  # handed to the calling thread
+            outcome["error"] = error
+
+    old_stack = threading.stack_size(_DEEP_STACK_BYTES)
+    old_limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(old_limit, DEEP_RECURSION_LIMIT))
+    try:
+        thread = threading.Thread(target=target, name="devicelint-deep", daemon=True)
+        try:
+            thread.start()
+        except RuntimeError as error:  # no room for the stack (ulimit -v): the bound is reached
+            raise TooComplex(_reason(RecursionError(str(error)))) from None
+        thread.join()
+    finally:
+        sys.setrecursionlimit(old_limit)
+        threading.stack_size(old_stack)
+    error = outcome.get("error")
+    if isinstance(error, (RecursionError, MemoryError)):
+        raise TooComplex(_reason(error))
+    if isinstance(error, BaseException):
+        raise error
+    return outcome["value"]  # type: ignore[return-value]
+
+
+def refused_finding(reason: str) -> Finding:
+    """DEV900 for a file that was not analysed at all (too large, too deep, not a regular file)."""
+    return Finding("DEV900", reason, 1, 0, 1, 0)
+
+
 def syntax_error_finding(error: SyntaxError | UnicodeError | LookupError, data: bytes = b"") -> Finding:
     """DEV900 at the error: the parser's position, or the first bad byte."""
     if isinstance(error, SyntaxError):
         if error.lineno:
             line, column = error.lineno, max((error.offset or 1) - 1, 0)
+        elif "encoding" in str(error):  # an unknown or conflicting coding cookie
+            line, column = _cookie_line(data), 0
         else:  # no position: a null byte, which the parser refuses outright
             line, column = _byte_position(data, max(data.find(b"\0"), 0))
         return Finding("DEV900", f"syntax error: {error.msg}", line, column, line, column)
     offset = error.start if isinstance(error, UnicodeDecodeError) else 0
     return Finding("DEV900", f"cannot decode source: {error}", *_byte_position(data, offset) * 2)
+
+
+_COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=]", re.M)
+
+
+def _cookie_line(data: bytes) -> int:
+    match = _COOKIE.search(data, 0, len(b"\n".join(data.split(b"\n", 2)[:2])))
+    return data.count(b"\n", 0, match.start()) + 1 if match else 1
 
 
 def _byte_position(data: bytes, offset: int) -> tuple[int, int]:
@@ -115,15 +208,27 @@ def _byte_position(data: bytes, offset: int) -> tuple[int, int]:
     return data.count(b"\n", 0, offset) + 1, offset - line_start
 
 
-def analyze_bytes(data: bytes, filename: str = "<unknown>", settings: Settings = DEFAULT_SETTINGS) -> list[Finding]:
-    """Findings for a file's bytes; a file that does not decode or parse gives DEV900."""
-    if not settings.prescan.matches_bytes(data):
+def analyze_bytes(
+    data: bytes, filename: str = "<unknown>", settings: Settings = DEFAULT_SETTINGS, *, honour_noqa: bool = True
+) -> list[Finding]:
+    """Findings for a file's bytes; a file that does not decode or parse, or that is too large
+    or too deep to analyse, gives DEV900 (never an exception)."""
+    if len(data) > MAX_SOURCE_BYTES:
+        return [refused_finding(too_large(len(data), MAX_SOURCE_BYTES))]
+    matched = settings.prescan.matches_bytes(data)
+    if not matched and data.isascii():
         return []
     try:
+        # Not ASCII: the file must decode (else DEV900, as Python cannot read it either).
         source = decode(data)
-        return analyze_text(source.text, filename, settings)
+        if not matched and (
+            ascii_transparent(source.encoding) or not settings.prescan.matches_text(source.text)
+        ):
+            return []  # decodes, and holds no candidate even as text (utf-16, utf-7, EBCDIC)
+        return guarded(lambda: analyze_text(source.text, filename, settings, honour_noqa=honour_noqa))
     except (SyntaxError, UnicodeError, LookupError) as error:
         return [syntax_error_finding(error, data)]
     except ValueError as error:  # older Pythons: "source code string cannot contain null bytes"
         return [syntax_error_finding(SyntaxError(str(error)), data)]
-
+    except TooComplex as error:
+        return [refused_finding(str(error))]

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from devicelint import __version__
+from devicelint import __version__, tasks
 from devicelint.analysis import Settings
 from devicelint.config import (
     Config,
@@ -34,11 +36,12 @@ from devicelint.config import (
     parse_code,
     settings_of,
 )
-from devicelint.discover import DEFAULT_EXCLUDES, DiscoveryError, FileOptions, discover
+from devicelint.discover import CHECKED_SUFFIXES, DEFAULT_EXCLUDES, Discovery, FileOptions, discover
 from devicelint.findings import RULES
 from devicelint.globs import PatternSet, absolute
-from devicelint.report import FORMATS, STATISTICS_FORMATS, Reported, RunError
+from devicelint.report import FORMATS, STATISTICS_FORMATS, Reported, RunError, shown
 from devicelint.runner import Progress, WorkerCrashed, run_all
+from devicelint.rewrite import write_atomically
 from devicelint.tasks import CheckTask, FixTask, Outcome
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -46,6 +49,9 @@ EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 class UsageError(Exception):
     """Bad input from the user: one line on stderr, exit 2."""
+
+
+_LIST_NOTE = "; comma separated, and the flag may be repeated (the values add up)"
 
 
 def _list(value: str) -> tuple[str, ...]:
@@ -69,10 +75,21 @@ def _jobs(value: str) -> int:
     return jobs
 
 
+EXIT_CODES_HELP = """exit codes:
+  0  nothing found (fix: nothing left to fix)
+  1  problems found (fix --check / --diff: a file would change; --exit-non-zero-on-fix: a file changed)
+  2  usage or configuration error, or a path that could not be read or written
+  130, 143  interrupted (SIGINT, SIGTERM); what was already written is listed
+"""
+
+
 def build_parser() -> argparse.ArgumentParser:
+    formatter = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(
         prog="devicelint",
         description="Find placement strategies (\"auto\", \"balanced\") and other invalid strings that reach torch device APIs.",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=formatter,
     )
     parser.add_argument("--version", action="version", version=f"devicelint {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -80,14 +97,14 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: .); - reads standard input")
     rules = common.add_argument_group("rule selection")
-    rules.add_argument("--select", type=_codes, metavar="CODES", help="codes or prefixes to report, replacing the configured selection (default: DEV)")
-    rules.add_argument("--extend-select", type=_codes, metavar="CODES", help="codes or prefixes to report in addition")
-    rules.add_argument("--ignore", type=_codes, metavar="CODES", help="codes or prefixes to leave out")
+    rules.add_argument("--select", type=_codes, action="extend", metavar="CODES", help="codes or prefixes to report, replacing the configured selection (default: DEV)" + _LIST_NOTE)
+    rules.add_argument("--extend-select", type=_codes, action="extend", metavar="CODES", help="codes or prefixes to report in addition" + _LIST_NOTE)
+    rules.add_argument("--ignore", type=_codes, action="extend", metavar="CODES", help="codes or prefixes to leave out" + _LIST_NOTE)
 
     files = common.add_argument_group("file selection")
     files.add_argument("--files", action="store_true", help="the PATHs are the complete list of files, possibly empty (no default to .): for pre-commit")
-    files.add_argument("--exclude", type=_list, metavar="GLOBS", help="patterns to skip when walking folders, replacing the defaults and the configured list")
-    files.add_argument("--extend-exclude", type=_list, metavar="GLOBS", help="patterns to skip in addition")
+    files.add_argument("--exclude", type=_list, action="extend", metavar="GLOBS", help="patterns to skip when walking folders, replacing the defaults and the configured list" + _LIST_NOTE)
+    files.add_argument("--extend-exclude", type=_list, action="extend", metavar="GLOBS", help="patterns to skip in addition" + _LIST_NOTE)
     files.add_argument("--respect-gitignore", action=argparse.BooleanOptionalAction, default=None, help="skip what .gitignore ignores when walking folders (default: yes)")
     files.add_argument("--force-exclude", action=argparse.BooleanOptionalAction, default=None, help="apply the exclude patterns to paths given explicitly too (for pre-commit)")
     files.add_argument("--stdin-filename", metavar="NAME", help="with - as the path: the name of the file read from standard input")
@@ -95,8 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
     configuration = common.add_argument_group("configuration")
     configuration.add_argument("--config", metavar="PATH", help="the configuration file (default: the nearest pyproject.toml with [tool.devicelint])")
     configuration.add_argument("--isolated", action="store_true", help="ignore every configuration file")
-    configuration.add_argument("--extra-device-types", type=_list, metavar="TYPES", help="device types your torch build accepts besides torch's own (e.g. npu,musa)")
-    configuration.add_argument("--extra-sinks", type=_list, metavar="SINKS", help="your own functions that parse devices: name[:ARG], e.g. mylib.place:device")
+    configuration.add_argument("--extra-device-types", type=_list, action="extend", metavar="TYPES", help="device types your torch build accepts besides torch's own (e.g. npu,musa)" + _LIST_NOTE)
+    configuration.add_argument("--extra-sinks", type=_list, action="extend", metavar="SINKS", help="your own functions that parse devices: name[:ARG], e.g. mylib.place:device" + _LIST_NOTE)
 
     output = common.add_argument_group("output")
     output.add_argument("--format", "--output-format", dest="format", choices=sorted(FORMATS), default="text", help="output format (default: text)")
@@ -104,10 +121,19 @@ def build_parser() -> argparse.ArgumentParser:
     output.add_argument("--exit-zero", action="store_true", help="exit 0 even when problems are found (errors still exit 2)")
     common.add_argument("--jobs", "-j", type=_jobs, default=0, metavar="N", help="worker processes (default: all cores)")
 
-    check = commands.add_parser("check", parents=[common], help="report problems", description="Report problems.")
+    check = commands.add_parser(
+        "check", parents=[common], help="report problems", description="Report problems.", epilog=EXIT_CODES_HELP, formatter_class=formatter
+    )
     check.add_argument("--statistics", action="store_true", help="show the number of problems per code instead of each problem (text or json)")
 
-    fix = commands.add_parser("fix", parents=[common], help="fix DEV001 in place", description="Rewrite inverted device conditionals (DEV001) in place.")
+    fix = commands.add_parser(
+        "fix",
+        parents=[common],
+        help="fix DEV001 in place",
+        description="Rewrite inverted device conditionals (DEV001) in place.",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=formatter,
+    )
     mode = fix.add_mutually_exclusive_group()
     mode.add_argument("--diff", action="store_true", help="print a unified diff and write nothing")
     mode.add_argument("--check", action="store_true", help="write nothing; exit 1 if a file would change")
@@ -192,53 +218,94 @@ def _read_stdin() -> bytes:
     return sys.stdin.buffer.read()
 
 
-def _files(args: argparse.Namespace, run: Run, errors: list[RunError]) -> list[str]:
+def _files(args: argparse.Namespace, run: Run, errors: list[RunError]) -> Discovery:
     if args.files and not args.paths:
-        return []  # pre-commit passed no files: nothing to do, not the whole tree
+        return Discovery()  # pre-commit passed no files: nothing to do, not the whole tree
     paths = args.paths or ["."]
-    try:
-        found = discover(paths, run.files)
-    except DiscoveryError as error:
-        raise UsageError(str(error)) from None
+    # A missing path is an error for that path; the others are still checked (as ruff).
+    found = discover(paths, run.files)
     for path, message in found.errors:
         _error(errors, RunError(path, message))
-    if not found.files and not args.files:
-        print(f"warning: no Python files found under {', '.join(paths)}", file=sys.stderr)
-    return found.files
+    if not found.files and not found.errors and not args.files:
+        print(f"warning: no Python files found under {', '.join(map(shown, paths))}", file=sys.stderr)
+    return found
 
 
 def _error(errors: list[RunError], error: RunError) -> None:
-    print(f"{error.path}: error: {error.message}", file=sys.stderr)
+    print(f"{shown(error.path)}: error: {error.message}", file=sys.stderr)
     errors.append(error)
 
 
-def _emit(args: argparse.Namespace, text: str) -> None:
-    """The report goes to --output-file (created with its folders) or standard output."""
+def _emit(args: argparse.Namespace, text: str, inputs: Sequence[str] = ()) -> None:
+    """The report goes to --output-file (created with its folders) or standard output.
+
+    The report file is written whole or not at all (a temporary file, then a rename), and
+    never onto a Python source, a notebook or a file being checked: a file named
+    ``--output-file=setup.py`` that a shell glob or a hook turned into an option must not
+    replace setup.py with a report.
+    """
     if not args.output_file:
         sys.stdout.write(text)
         return
+    target = args.output_file
+    if target.endswith(CHECKED_SUFFIXES):
+        raise UsageError(f"--output-file: {shown(target)}: refusing to overwrite a Python file with the report (was a file name taken for an option? put -- before file names)")
+    if os.path.exists(target) and any(_same_file(target, path) for path in inputs):
+        raise UsageError(f"--output-file: {shown(target)}: refusing to overwrite a file that is being checked")
     try:
-        directory = os.path.dirname(args.output_file)
+        directory = os.path.dirname(target)
         if directory:
             os.makedirs(directory, exist_ok=True)
-        with open(args.output_file, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
+        data = text.encode("utf-8", "surrogateescape")
+        if os.path.isfile(target):
+            write_atomically(target, data)
+        else:
+            with open(target, "wb") as handle:
+                handle.write(data)
     except OSError as error:
-        raise UsageError(f"--output-file: {args.output_file}: {error.strerror or error}") from None
+        raise UsageError(f"--output-file: {shown(target)}: {error.strerror or error}") from None
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 def _outcomes(
     args: argparse.Namespace, run: Run, task: CheckTask | FixTask, errors: list[RunError]
-) -> tuple[int, Iterable[Outcome]]:
-    """(how many files, their outcomes in order)."""
+) -> tuple[int, Iterable[Outcome], list[str]]:
+    """(how many files, their outcomes in order, the files)."""
     name = _stdin_name(args)
     if name is not None:
         data = _read_stdin()
         if run.files.force_excluded(name):
-            return 1, [Outcome(name, data=data)]  # excluded: reported clean, `fix -` echoes it
-        return 1, [task.on_bytes(data, name)]
-    files = _files(args, run, errors)
-    return len(files), run_all(task, files, args.jobs)
+            return 1, [Outcome(name, data=data)], []  # excluded: reported clean, `fix -` echoes it
+        return 1, [task.on_bytes(data, name)], []
+    found = _files(args, run, errors)
+    if isinstance(task, FixTask) and found.linked_out:
+        task = replace(task, linked_out=frozenset(found.linked_out))
+    return len(found.files), run_all(task, found.files, args.jobs), found.files
+
+
+def _consume(outcomes: Iterable[Outcome], handle: Callable[[Outcome], None]) -> bool:
+    """Hand each outcome to ``handle``; True when a SIGINT/SIGTERM cut the run short. The
+    files already finished (and, for fix, written) are still handed over."""
+    try:
+        for outcome in outcomes:
+            handle(outcome)
+    except KeyboardInterrupt:
+        if threading.current_thread() is threading.main_thread():
+            # Another Ctrl-C now would cut the wind-down short and leave workers behind:
+            # finish it (the files in progress, the report), then exit.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        stop = getattr(outcomes, "stop", None)
+        for outcome in stop() if stop is not None else ():
+            handle(outcome)
+        return True
+    return False
 
 
 # --- commands -----------------------------------------------------------------------------------------
@@ -257,12 +324,16 @@ def run_check(args: argparse.Namespace) -> int:
     render = _renderer(args)
     errors: list[RunError] = []
     results: list[Reported] = []
-    _, outcomes = _outcomes(args, run, CheckTask(run.settings, run.rules), errors)
-    for outcome in outcomes:
+
+    def handle(outcome: Outcome) -> None:
         if outcome.error:
             _error(errors, RunError(outcome.path, outcome.error))
         results.extend(outcome.findings)
-    _emit(args, render(results, errors))
+
+    _, outcomes, inputs = _outcomes(args, run, CheckTask(run.settings, run.rules), errors)
+    if _consume(outcomes, handle):
+        raise KeyboardInterrupt  # a partial check is no verdict
+    _emit(args, render(results, errors), inputs)
     if errors:
         return EXIT_ERROR
     return EXIT_FINDINGS if results and not args.exit_zero else EXIT_CLEAN
@@ -280,21 +351,29 @@ def run_fix(args: argparse.Namespace) -> int:
     fixed: list[Reported] = []
     remaining: list[Reported] = []
     source: bytes | None = None
-    total, outcomes = _outcomes(args, run, task, errors)
+    total, outcomes, inputs = _outcomes(args, run, task, errors)
     progress = Progress(total, "fixing")
+
+    def handle(outcome: Outcome) -> None:
+        nonlocal source
+        progress.advance()
+        if outcome.error:
+            progress.close()
+            _error(errors, RunError(outcome.path, outcome.error))
+        if outcome.changed:
+            changed.append(outcome)
+            fixed.extend(outcome.fixed)
+        remaining.extend(outcome.findings)
+        source = outcome.data
+
     try:
-        for outcome in outcomes:
-            progress.advance()
-            if outcome.error:
-                progress.close()
-                _error(errors, RunError(outcome.path, outcome.error))
-            if outcome.changed:
-                changed.append(outcome)
-                fixed.extend(outcome.fixed)
-            remaining.extend(outcome.findings)
-            source = outcome.data
+        interrupted = _consume(outcomes, handle)
     finally:
         progress.close()
+    if interrupted and not dry_run:
+        # Files this process wrote whose outcome never arrived (the interrupt came right after).
+        reported = {o.path for o in changed}
+        changed += [Outcome(path, changed=True) for path in tasks.written if path not in reported]
 
     if stdin and not args.diff and not args.check:
         # Editors pipe a buffer through `devicelint fix -`: standard output is the new
@@ -304,31 +383,41 @@ def run_fix(args: argparse.Namespace) -> int:
         sys.stdout.buffer.flush()
         report = FORMATS[args.format](remaining, errors) if args.format != "text" else FORMATS["text"](remaining, show_summary=False)
         if args.output_file:
-            _emit(args, report)
+            _emit(args, report, inputs)
         else:
             sys.stderr.write(report)
     elif args.diff:
-        _emit(args, "".join(o.diff for o in changed))
+        _emit(args, "".join(o.diff for o in changed), inputs)
+        if changed:  # the summary goes to stderr: standard output stays a diff that patch accepts
+            sys.stderr.write(_fix_summary(fixed, changed, remaining, errors, dry_run=True))
     elif args.format != "text":
-        # --check: what would be fixed (positions in the unchanged files); otherwise: what is left.
-        _emit(args, FORMATS[args.format](fixed if args.check else remaining, errors))
+        # --check: what would be fixed and the files that could not be analysed (positions in
+        # the unchanged files); otherwise: what is left.
+        unreadable = [r for r in remaining if r.finding.code == "DEV900"]
+        _emit(args, FORMATS[args.format](fixed + unreadable if args.check else remaining, errors), inputs)
     else:
         lines = []
         verb = "would fix" if args.check else "fixed"
         for outcome in changed:
             n = len(outcome.fixed)
-            lines.append(f"{verb} {outcome.path} ({n} {'problem' if n == 1 else 'problems'})\n")
+            counted = f" ({n} {'problem' if n == 1 else 'problems'})" if outcome.fixed or not interrupted else ""
+            lines.append(f"{verb} {shown(outcome.path)}{counted}\n")
         if remaining:
             lines.append(FORMATS["text"](remaining, show_summary=False))
-        lines.append(_fix_summary(len(fixed), len(changed), len(remaining), args.check))
-        _emit(args, "".join(lines))
+        lines.append(_fix_summary(fixed, changed, remaining, errors, args.check))
+        _emit(args, "".join(lines), inputs)
 
+    if interrupted:
+        if not dry_run:
+            print(f"devicelint: interrupted; {_plural(len(changed), 'file')} rewritten before the interrupt (listed above)", file=sys.stderr)
+        raise KeyboardInterrupt
     if errors:
         return EXIT_ERROR
     if args.exit_zero:
         return EXIT_CLEAN
     if args.diff or args.check:
-        return EXIT_FINDINGS if changed else EXIT_CLEAN
+        # A file that could not be analysed (DEV900) is not "nothing to fix".
+        return EXIT_FINDINGS if changed or any(r.finding.code == "DEV900" for r in remaining) else EXIT_CLEAN
     if changed and args.exit_non_zero_on_fix:
         return EXIT_FINDINGS
     return EXIT_FINDINGS if remaining else EXIT_CLEAN
@@ -338,14 +427,22 @@ def _plural(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
-def _fix_summary(fixed: int, files: int, remaining: int, dry_run: bool) -> str:
+def _fix_summary(
+    fixed: Sequence[Reported], changed: Sequence[Outcome], remaining: Sequence[Reported], errors: Sequence[RunError], dry_run: bool
+) -> str:
+    # A fixable finding that is still there was not fixed because of an error shown above
+    # (a read-only file, a file that changed meanwhile): not "not fixable".
+    not_fixed = sum(1 for r in remaining if r.finding.fixable)
+    unfixable = len(remaining) - not_fixed
     if not fixed and not remaining:
-        return "Nothing to fix.\n"
+        return "Nothing to fix.\n" if not errors else f"Nothing fixed: {_plural(len(errors), 'error')} (see above).\n"
     parts = []
     if fixed:
-        parts.append(f"{'Would fix' if dry_run else 'Fixed'} {_plural(fixed, 'problem')} in {_plural(files, 'file')}")
-    if remaining:
-        parts.append(f"{_plural(remaining, 'problem')} remaining (not fixable)")
+        parts.append(f"{'Would fix' if dry_run else 'Fixed'} {_plural(len(fixed), 'problem')} in {_plural(len(changed), 'file')}")
+    if not_fixed:
+        parts.append(f"{_plural(not_fixed, 'fixable problem')} not fixed (see the errors above)")
+    if unfixable:
+        parts.append(f"{_plural(unfixable, 'problem')} remaining (not fixable)")
     text = "; ".join(parts)
     return text[0].upper() + text[1:] + ".\n"
 
@@ -367,20 +464,37 @@ def run_rule(args: argparse.Namespace) -> int:
     return EXIT_CLEAN
 
 
+_LIST_FLAGS = ("select", "extend_select", "ignore", "exclude", "extend_exclude", "extra_device_types", "extra_sinks")
+_signal_exit = 130
+
+
+def _terminate(signum: int, frame: object) -> None:
+    """SIGTERM (``timeout``, CI cancelling a job) is handled like Ctrl-C: the pool is stopped
+    (no worker left waiting), what was written is listed, and the exit code says which signal."""
+    global _signal_exit
+    _signal_exit = 128 + signum
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    for name in _LIST_FLAGS:
+        if isinstance(getattr(args, name, None), list):
+            setattr(args, name, tuple(getattr(args, name)))
     if args.command is None:
         parser.print_usage(sys.stderr)
         print("devicelint: error: a command is required (check, fix or rule)", file=sys.stderr)
         return EXIT_ERROR
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminate)
     try:
         return {"check": run_check, "fix": run_fix, "rule": run_rule}[args.command](args)
     except (UsageError, ConfigError, WorkerCrashed) as error:
         print(f"devicelint: error: {error}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
-        return 130
+        return _signal_exit
     except BrokenPipeError:
         return EXIT_CLEAN
     except Exception as error:  # a bug: one line, not a traceback

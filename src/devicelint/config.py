@@ -24,6 +24,7 @@ from devicelint.analysis import Settings
 from devicelint.findings import RULES, CodeFilter
 from devicelint.globs import PatternSet, absolute
 from devicelint.sinks import SinkSpec
+from devicelint.source import Refused, read_regular_file
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -179,10 +180,14 @@ def _display(path: Path) -> str:
         return str(path)
 
 
+_MAX_CONFIG_BYTES = 4 * 2**20
+
+
 def _read_toml(path: Path, display: str) -> dict[str, Any]:
     try:
-        with open(path, "rb") as handle:
-            return tomllib.load(handle)
+        return tomllib.loads(read_regular_file(path, _MAX_CONFIG_BYTES).decode("utf-8"))
+    except Refused as refused:
+        raise ConfigError(f"{display}: cannot read: {refused}") from None
     except OSError as error:
         raise ConfigError(f"{display}: cannot read: {error.strerror or error}") from None
     except tomllib.TOMLDecodeError as error:

@@ -11,7 +11,9 @@ A path given explicitly is always checked, even if excluded or ignored, unless
 ``force_exclude`` is set (ruff's ``--force-exclude``, for pre-commit, which passes
 every changed file): then the ``exclude`` patterns apply to it and its parents.
 Symlinked directories are followed once (a loop ends the descent), broken links are
-skipped, and a directory that cannot be listed is reported, not fatal.
+skipped, and a missing path or a directory that cannot be listed is reported, not fatal.
+Files reached through a link that leads out of the tree they were found in are marked
+(``Discovery.linked_out``): ``fix`` reads them but does not write them.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from devicelint.globs import PatternSet, absolute
+from devicelint.source import Refused, read_regular_file
 
 if TYPE_CHECKING:
     import pathspec
@@ -37,10 +40,6 @@ DEFAULT_EXCLUDES: tuple[str, ...] = (
 PYTHON_SUFFIXES = (".py", ".pyi")
 NOTEBOOK_SUFFIX = ".ipynb"
 CHECKED_SUFFIXES = (*PYTHON_SUFFIXES, NOTEBOOK_SUFFIX)
-
-
-class DiscoveryError(Exception):
-    """A path the user gave does not exist."""
 
 
 @dataclass(frozen=True)
@@ -69,7 +68,10 @@ class FileOptions:
 @dataclass
 class Discovery:
     files: list[str] = field(default_factory=list)
-    errors: list[tuple[str, str]] = field(default_factory=list)  # (path, message): folders that could not be read
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (path, message): paths missing, folders unreadable
+    # Files reached through a symbolic link whose target lies outside the tree they were
+    # found in (for a file given explicitly: its own folder). ``fix`` does not write them.
+    linked_out: set[str] = field(default_factory=set)
 
 
 def discover(paths: Iterable[str | os.PathLike[str]], options: FileOptions | None = None) -> Discovery:
@@ -79,23 +81,39 @@ def discover(paths: Iterable[str | os.PathLike[str]], options: FileOptions | Non
     seen: set[tuple[int, int]] = set()  # (device, inode): each real file once
     result = Discovery()
     for raw in paths:
+        if not os.fspath(raw):
+            result.errors.append(("''", "empty path"))  # not ".": `fix --files ""` must not fix the tree
+            continue
         path = str(Path(raw))  # "./a.py" -> "a.py", as reported
         if os.path.isdir(path):
             if options.force_excluded(path):
                 continue
-            candidates: Iterable[tuple[str, tuple[int, int]]] = _walk(path, options, result.errors)
-        elif os.path.exists(path):
+            candidates: Iterable[tuple[str, tuple[int, int], bool]] = _walk(path, options, result.errors)
+        elif os.path.lexists(path):
             if options.force_excluded(path):
                 continue
-            stat = os.stat(path)
-            candidates = [(path, (stat.st_dev, stat.st_ino))]
+            try:
+                stat = os.stat(path)
+            except OSError as error:  # a broken link
+                result.errors.append((path, f"cannot read: {error.strerror or error}"))
+                continue
+            folder = os.path.realpath(os.path.dirname(absolute(path)))
+            linked_out = os.path.islink(path) and not _inside(os.path.realpath(path), folder)
+            candidates = [(path, (stat.st_dev, stat.st_ino), linked_out)]
         else:
-            raise DiscoveryError(f"{path}: no such file or directory")
-        for candidate, key in candidates:
+            result.errors.append((path, "no such file or directory"))
+            continue
+        for candidate, key, linked_out in candidates:
             if key not in seen:
                 seen.add(key)
                 result.files.append(candidate)
+                if linked_out:
+                    result.linked_out.add(candidate)
     return result
+
+
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
 # --- .gitignore ------------------------------------------------------------------------
@@ -128,14 +146,21 @@ def _relative(path: str, base: str) -> str:
     return relative.replace(os.sep, "/") if os.sep != "/" else relative
 
 
+# A .gitignore larger than this is not read (nor one that is not a regular file: a FIFO
+# would block, a link to /dev/zero never end).
+_MAX_GITIGNORE_BYTES = 4 * 2**20
+
+
 def _read_spec(path: str) -> pathspec.GitIgnoreSpec | None:
+    if not os.path.lexists(path):
+        return None
     import pathspec  # only inside a git repository with .gitignore files
 
     try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            return pathspec.GitIgnoreSpec.from_lines(handle.read().splitlines())
-    except OSError:
+        data = read_regular_file(path, _MAX_GITIGNORE_BYTES)
+    except (OSError, Refused):
         return None
+    return pathspec.GitIgnoreSpec.from_lines(data.decode("utf-8", "replace").splitlines())
 
 
 def _repository_root(directory: str) -> str | None:
@@ -186,15 +211,16 @@ def _child(shown: str, name: str) -> str:
 
 def _walk(
     top: str, options: FileOptions, errors: list[tuple[str, str]]
-) -> Iterator[tuple[str, tuple[int, int]]]:
-    """(path, (device, inode)) of each file: depth first, iteratively (no recursion limit),
-    each real folder once (symlink loops)."""
+) -> Iterator[tuple[str, tuple[int, int], bool]]:
+    """(path, (device, inode), reached through a link out of ``top``) of each file: depth
+    first, iteratively (no recursion limit), each real folder once (symlink loops)."""
     top_absolute = absolute(top)
+    top_real = os.path.realpath(top_absolute)
     gitignore = _gitignore_above(top_absolute) if options.respect_gitignore else None
     visited: set[tuple[int, int]] = set()
-    stack: list[tuple[str, str, _GitIgnore | None]] = [(top, top_absolute, gitignore)]
+    stack: list[tuple[str, str, _GitIgnore | None, bool]] = [(top, top_absolute, gitignore, False)]
     while stack:
-        shown, real, rules = stack.pop()
+        shown, real, rules, linked = stack.pop()
         try:
             stat = os.stat(real)
             if (stat.st_dev, stat.st_ino) in visited:
@@ -221,14 +247,16 @@ def _walk(
                 continue
             if rules is not None and rules.ignored(entry_real, is_dir):
                 continue
+            is_link = entry.is_symlink()
             if is_dir:
                 if not _is_virtualenv(entry_real):
-                    subfolders.append((_child(shown, entry.name), entry_real, rules))
+                    subfolders.append((_child(shown, entry.name), entry_real, rules, linked or is_link))
             else:
                 try:
                     # The inode comes with the directory listing; a link needs a stat of its target.
-                    key = (stat.st_dev, entry.inode()) if not entry.is_symlink() else _identity(entry.stat())
+                    key = (stat.st_dev, entry.inode()) if not is_link else _identity(entry.stat())
                 except OSError:
                     continue
-                yield _child(shown, entry.name), key
+                linked_out = (linked or is_link) and not _inside(os.path.realpath(entry_real), top_real)
+                yield _child(shown, entry.name), key, linked_out
         stack.extend(reversed(subfolders))

@@ -33,13 +33,16 @@ import tokenize
 from dataclasses import dataclass, replace
 from typing import Any
 
-from devicelint.analysis import Settings, analyze_text, syntax_error_finding
+from devicelint.analysis import MAX_SOURCE_BYTES, Settings, TooComplex, analyze_text, guarded, refused_finding, syntax_error_finding
 from devicelint.findings import CodeFilter, Finding
 from devicelint.report import Reported
 from devicelint.rewrite import UnsafeFixError, fix_text
 from devicelint.source import parse, split_lines
 
 EVERY_CODE = CodeFilter()
+
+# A notebook's JSON may carry large outputs (images); its code is held to MAX_SOURCE_BYTES.
+MAX_NOTEBOOK_BYTES = 64 * 2**20
 
 
 class NotebookError(ValueError):
@@ -164,28 +167,32 @@ class _Unit:
 
     def reported(self, path: str, finding: Finding) -> Reported:
         """A finding of ``text`` with positions inside its cell, and line references in the
-        message (``reaches .to() on line 28``) rewritten the same way."""
+        message, the fix note and the related locations' labels (``reaches .to() on line 28``)
+        rewritten the same way."""
         cell, line = self.locate(finding.line)
         shift = line - finding.line
 
         def move(item: Any) -> Any:
             return replace(item, line=item.line + shift, end_line=item.end_line + shift)
 
-        related, related_cells = [], []
-        for location in finding.related:
-            other, other_line = self.locate(location.line)
-            other_shift = other_line - location.line
-            related.append(replace(location, line=other_line, end_line=location.end_line + other_shift))
-            related_cells.append(other.number)
-
         def line_reference(match: re.Match[str]) -> str:
             other, other_line = self.locate(int(match[1]))
             return f"line {other_line}" + ("" if other is cell else f" of cell {other.number}")
 
-        message = re.sub(r"\bline (\d+)\b", line_reference, finding.message) if len(self.cells) > 1 else finding.message
+        def lines_in_cells(text: str) -> str:
+            return re.sub(r"\bline (\d+)\b", line_reference, text) if len(self.cells) > 1 else text
+
+        related, related_cells = [], []
+        for location in finding.related:
+            other, other_line = self.locate(location.line)
+            other_shift = other_line - location.line
+            related.append(replace(location, line=other_line, end_line=location.end_line + other_shift, label=lines_in_cells(location.label)))
+            related_cells.append(other.number)
+
         moved = replace(
             finding,
-            message=message,
+            message=lines_in_cells(finding.message),
+            fix_note=lines_in_cells(finding.fix_note) if finding.fix_note else finding.fix_note,
             line=line,
             end_line=finding.end_line + shift,
             edits=tuple(move(e) for e in finding.edits),
@@ -216,6 +223,10 @@ class Notebook:
             raise NotebookError(f"notebook is not UTF-8: {error.reason}") from None
         except json.JSONDecodeError as error:
             raise NotebookError(f"notebook is not valid JSON: {error.msg}", error.lineno, error.colno - 1) from None
+        except RecursionError:
+            raise NotebookError("notebook JSON is nested too deeply to read") from None
+        except ValueError as error:  # an integer over Python's digit limit, ...
+            raise NotebookError(f"notebook is not valid JSON: {error}") from None
         if not isinstance(self.document, dict) or not isinstance(self.document.get("cells"), list):
             raise NotebookError("not a Jupyter notebook (nbformat 4): no list of cells")
         self.cells: list[_Cell] = []
@@ -236,6 +247,8 @@ class Notebook:
     def units(self, settings: Settings) -> list[tuple[_Unit, list[Finding]]]:
         """The notebook as one module, with its findings; one unit per cell if it does not parse."""
         text, placed = _module_text(self.cells)
+        if len(text) > MAX_SOURCE_BYTES:
+            raise TooComplex(f"notebook code too large to check ({len(text) / 2**20:.1f} MiB; the limit is {MAX_SOURCE_BYTES / 2**20:g} MiB)")
         whole = _Unit(text, placed)
         try:
             return [(whole, analyze_text(text, self.path, settings))]
@@ -372,7 +385,10 @@ def check_notebook_bytes(data: bytes, path: str, settings: Settings, codes: Code
         notebook = Notebook(data, path)
     except NotebookError as error:
         return [r for r in _unreadable(path, error) if codes.allows(r.finding.code)]
-    return notebook.findings(notebook.units(settings), codes)
+    try:
+        return guarded(lambda: notebook.findings(notebook.units(settings), codes))
+    except TooComplex as error:
+        return [r for r in [Reported(path, refused_finding(str(error)))] if codes.allows(r.finding.code)]
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import urllib.parse
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -18,6 +19,23 @@ from pathlib import Path
 
 from devicelint import __version__
 from devicelint.findings import RULES, Finding
+
+
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def shown(path: str) -> str:
+    """A file name as printed: control characters (a newline that would start a forged GitHub
+    ``::error`` command, an ANSI escape) and bytes that are not UTF-8 (which Python keeps as
+    lone surrogates) appear as escapes, so every format prints any name safely."""
+
+    def escape(match: re.Match[str]) -> str:
+        code = ord(match.group())
+        if 0xDC80 <= code <= 0xDCFF:  # an undecodable byte of the name (surrogateescape)
+            return f"\\x{code - 0xDC00:02x}"
+        return match.group().encode("unicode_escape").decode("ascii")
+
+    return _UNSAFE.sub(escape, path)
 
 
 @dataclass(frozen=True)
@@ -37,7 +55,7 @@ class Reported:
         """``path:line:col`` or, in a notebook, ``path:cell N:line:col`` (ruff's spelling)."""
         f = self.finding
         cell = f"cell {self.cell}:" if self.cell is not None else ""
-        return f"{self.path}:{cell}{f.line}:{f.column + 1}"
+        return f"{shown(self.path)}:{cell}{f.line}:{f.column + 1}"
 
 
 @dataclass(frozen=True)
@@ -142,13 +160,13 @@ def github(results: Sequence[Reported], errors: Sequence[RunError] = ()) -> str:
     lines = []
     for item in results:
         f = item.finding
-        properties: dict[str, object] = {"file": os.path.abspath(item.path)}
+        properties: dict[str, object] = {"file": shown(os.path.abspath(item.path))}
         if item.cell is None:
             properties.update(line=f.line, col=f.column + 1, endLine=f.end_line, endColumn=f.end_column + 1)
         properties["title"] = f"devicelint ({f.code})"
         lines.append(_command(properties, f"{item.where}: {f.code} {f.message}"))
     for error in errors:
-        lines.append(_command({"file": os.path.abspath(error.path), "title": "devicelint"}, f"{error.path}: {error.message}"))
+        lines.append(_command({"file": shown(os.path.abspath(error.path)), "title": "devicelint"}, f"{shown(error.path)}: {error.message}"))
     return "".join(line + "\n" for line in lines)
 
 
@@ -163,7 +181,8 @@ def _artifact(path: str) -> dict[str, str]:
     relative = os.path.relpath(absolute)
     if relative.startswith(".."):
         return {"uri": Path(absolute).as_uri()}
-    return {"uri": urllib.parse.quote(Path(relative).as_posix()), "uriBaseId": "%SRCROOT%"}
+    # Percent-encoded bytes: a name that is not UTF-8 is still a valid URI.
+    return {"uri": urllib.parse.quote(os.fsencode(Path(relative).as_posix())), "uriBaseId": "%SRCROOT%"}
 
 
 def _region(line: int, column: int, end_line: int, end_column: int) -> dict[str, int]:
@@ -254,7 +273,7 @@ def sarif_log(results: Sequence[Reported], errors: Sequence[RunError] = ()) -> d
         invocation["toolExecutionNotifications"] = [
             {
                 "level": "error",
-                "message": {"text": f"{error.path}: {error.message}"},
+                "message": {"text": f"{shown(error.path)}: {error.message}"},
                 "locations": [{"physicalLocation": {"artifactLocation": _artifact(error.path)}}],
             }
             for error in errors

@@ -8,16 +8,21 @@ after the fix may differ from the one before only in the swapped literals.
 from __future__ import annotations
 
 import ast
+import codecs
+import contextlib
 import difflib
+import itertools
 import os
 import re
+import signal
 import tempfile
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from devicelint.analysis import Settings, analyze_bytes, analyze_text
 from devicelint.findings import CodeFilter, Edit, Finding
-from devicelint.source import decode, parse, split_lines
+from devicelint.source import DecodedSource, decode, parse, split_lines
 
 
 class UnsafeFixError(RuntimeError):
@@ -106,10 +111,42 @@ def fix_source_bytes(
     source = decode(data)
     result = fix_text(source.text, findings)
     assert result is not None
-    new_data = result.text.encode(source.encoding)
+    new_data = splice_bytes(data, source, [e for f in result.fixed for e in f.edits], result.text)
     # Analyse the result again: positions after the swap, and proof the fix holds.
     remaining = [f for f in analyze_text(result.text, filename, settings) if codes.allows(f.code)]
     return new_data, list(result.fixed), remaining
+
+
+def splice_bytes(data: bytes, source: DecodedSource, edits: Iterable[Edit], new_text: str) -> bytes:
+    """The file's bytes with only the edited literals' bytes replaced.
+
+    Re-encoding the whole text would also rewrite bytes the fix never touched where the
+    encoding does not round-trip (cp932, big5, utf-7, iso2022_jp comments). Raises
+    UnsafeFixError when the spliced bytes do not decode to exactly the fixed text (a
+    stateful encoding), so such a file is left alone rather than changed elsewhere.
+    """
+    bom = codecs.BOM_UTF8 if source.encoding == "utf-8-sig" else b""
+    encoding = "utf-8" if bom else source.encoding
+    lines = split_lines(source.text)
+    starts = list(itertools.accumulate((len(line) for line in lines), initial=0))
+
+    def byte_offset(line: int, column: int) -> int:
+        return len(bom) + len(source.text[: starts[line - 1] + column].encode(encoding))
+
+    pieces, cursor = [], 0
+    try:
+        for edit in sorted(edits, key=lambda e: (e.line, e.column)):
+            begin, end = byte_offset(edit.line, edit.column), byte_offset(edit.end_line, edit.end_column)
+            pieces += [data[cursor:begin], edit.replacement.encode(encoding)]
+            cursor = end
+        pieces.append(data[cursor:])
+        new_data = b"".join(pieces)
+        exact = decode(new_data).text == new_text
+    except (UnicodeError, SyntaxError, LookupError):
+        exact = False
+    if not exact:
+        raise UnsafeFixError(f"the fix cannot be written in the file's encoding ({source.encoding}) without changing other bytes")
+    return new_data
 
 
 _DIFF_LINE = re.compile(r"[^\n]*\n|[^\n]+\Z")
@@ -131,7 +168,25 @@ def unified_diff(path: str, old: bytes, new: bytes) -> str:
     return "".join(pieces)
 
 
-def write_atomically(path: str, data: bytes) -> None:
+class FileChanged(OSError):
+    """The file changed on disk between devicelint's read and its write: the fix is dropped."""
+
+
+@contextlib.contextmanager
+def signals_deferred() -> Iterator[None]:
+    """SIGINT and SIGTERM wait until the block is done (main thread, POSIX): a write is whole
+    and recorded, or not started, and its temporary file never outlives an interrupt."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def write_atomically(path: str, data: bytes, expected: bytes | None = None) -> None:
     """Replace the file's content in one rename: readers see the old or the new file, never half.
 
     The temporary file lives in the same directory (same filesystem) and gets the
@@ -139,27 +194,47 @@ def write_atomically(path: str, data: bytes) -> None:
     rename. A symbolic link is written through: its target is replaced, the link stays.
     A file without any write permission bit is read-only for everyone, root included
     (root passes ``os.access``, and the rename would silently replace the file).
+
+    ``expected``: the content the fix was computed from. The file is read again just
+    before the rename, and if it differs (an editor saved it meanwhile) nothing is written
+    and FileChanged is raised: the user's edit wins.
     """
     path = os.path.realpath(path)
     status = os.stat(path)
     if not os.access(path, os.W_OK) or not status.st_mode & 0o222:
         raise PermissionError(13, "Permission denied (read-only file)", path)
     directory = os.path.dirname(path)
-    fd, temp = tempfile.mkstemp(prefix=".devicelint-", suffix=".tmp", dir=directory)
+    with signals_deferred():
+        temp = None
+        try:
+            fd, temp = tempfile.mkstemp(prefix=".devicelint-", suffix=".tmp", dir=directory)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            try:
+                os.chown(temp, status.st_uid, status.st_gid)
+            except OSError:
+                pass  # not allowed (not root, not our group): the file is ours now, as with any rewrite
+            os.chmod(temp, status.st_mode & 0o7777)
+            if expected is not None and not _unchanged(path, status, expected):
+                raise FileChanged(f"{path} changed on disk while it was being fixed; not written (run again)")
+            os.replace(temp, path)
+            temp = None
+        finally:
+            if temp is not None:
+                try:
+                    os.unlink(temp)
+                except OSError:
+                    pass
+
+
+def _unchanged(path: str, before: os.stat_result, expected: bytes) -> bool:
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        try:
-            os.chown(temp, status.st_uid, status.st_gid)
-        except OSError:
-            pass  # not allowed (not root, not our group): the file is ours now, as with any rewrite
-        os.chmod(temp, status.st_mode & 0o7777)
-        os.replace(temp, path)
-    except BaseException:
-        try:
-            os.unlink(temp)
-        except OSError:
-            pass
-        raise
+        now = os.stat(path)
+        if (now.st_size, now.st_mtime_ns, now.st_ino) != (before.st_size, before.st_mtime_ns, before.st_ino):
+            return False
+        with open(path, "rb") as handle:
+            return handle.read(len(expected) + 1) == expected
+    except OSError:
+        return False

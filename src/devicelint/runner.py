@@ -11,36 +11,84 @@ import signal
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
-from typing import TypeVar
+from typing import Any, Generic, TypeVar
+
+from devicelint.rewrite import signals_deferred
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 # Below this many files a process pool costs more than it saves.
 _SERIAL_BELOW = 64
+# Each worker gets at least this many files, and there are never more than this many
+# workers per core: --jobs 300 on 64 files starts 8 processes, --jobs 100000 no more than
+# the machine can hold.
+_FILES_PER_WORKER = 8
+_WORKERS_PER_CORE = 4
 
 _worker_task: Callable | None = None
+_worker_busy = False
+_worker_stopping = False
 
 
 class WorkerCrashed(RuntimeError):
     """A worker process died (killed, out of memory): the run cannot finish."""
 
 
-def _exit_on_sigterm(signum: int, frame: object) -> None:
-    # The pool terminates the other workers when one dies; raising lets a worker that
-    # is between writing a temporary file and renaming it remove that file first.
-    raise SystemExit(128 + signum)
+def _worker_sigterm(signum: int, frame: object) -> None:
+    # A worker stops after the file it is on (its write is never cut in half; see
+    # rewrite.write_atomically), hands back what it did, and exits; an idle one exits now.
+    global _worker_stopping
+    if not _worker_busy or _worker_stopping:
+        raise SystemExit(128 + signum)
+    _worker_stopping = True
 
 
-def _init_worker(task: Callable) -> None:
+def _die_with_parent() -> None:
+    """Linux: SIGTERM this worker when the parent process dies (killed, even with SIGKILL), so
+    no worker is left waiting for work forever."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _init_worker(task: Callable, parent: int) -> None:
     global _worker_task
     _worker_task = task
-    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent decides
+    signal.signal(signal.SIGTERM, _worker_sigterm)
+    if hasattr(signal, "pthread_sigmask"):  # forked while the parent deferred signals
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+    _die_with_parent()
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        raise SystemExit(1)
 
 
-def _run_in_worker(item: object) -> object:
+def _run_chunk(items: Sequence[object]) -> list[object]:
+    global _worker_busy
     assert _worker_task is not None
-    return _worker_task(item)
+    results = []
+    for item in items:
+        if _worker_stopping:
+            break
+        _worker_busy = True
+        try:
+            results.append(_worker_task(item))
+        finally:
+            _worker_busy = False
+    if _worker_stopping:
+        # Hand back what was done, then go: nothing may be waiting to tell an idle worker
+        # to exit (the pool's own shutdown after a crash only sends SIGTERM once).
+        import threading
+
+        threading.Timer(5.0, os._exit, (128 + signal.SIGTERM,)).start()
+    return results
 
 
 def default_jobs() -> int:
@@ -50,22 +98,81 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
-def run_all(task: Callable[[T], R], items: Sequence[T], jobs: int | None = None) -> Iterator[R]:
-    """``task(item)`` for every item, yielded in order. ``task`` must be picklable."""
-    jobs = default_jobs() if not jobs or jobs < 1 else jobs
-    if jobs == 1 or len(items) < _SERIAL_BELOW:
-        yield from map(task, items)
-        return
-    # Imported here: a serial run (pre-commit on a few files) does not pay for it.
-    from concurrent.futures import ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
+def worker_count(jobs: int | None, files: int) -> int:
+    """The processes a run uses: --jobs (0: all cores), bounded by the files and the cores."""
+    cores = default_jobs()
+    wanted = cores if not jobs or jobs < 1 else jobs
+    return max(1, min(wanted, files // _FILES_PER_WORKER, cores * _WORKERS_PER_CORE))
 
-    chunksize = max(1, min(64, len(items) // (jobs * 8)))
-    try:
-        with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(task,)) as pool:
-            yield from pool.map(_run_in_worker, items, chunksize=chunksize)  # type: ignore[misc]
-    except BrokenProcessPool:
-        raise WorkerCrashed("a worker process died before the run finished (killed, or out of memory?)") from None
+
+class Results(Generic[R]):
+    """``task(item)`` for every item, in order, as an iterator; ``stop()`` after an interrupt.
+
+    Serial below _SERIAL_BELOW files or with one worker; otherwise a process pool fed in
+    chunks. ``task`` must be picklable.
+    """
+
+    def __init__(self, task: Callable[[T], R], items: Sequence[T], jobs: int | None = None) -> None:
+        self.task = task
+        self.items = items
+        self.jobs = 1 if len(items) < _SERIAL_BELOW else worker_count(jobs, len(items))
+        self.pool: Any = None
+        self.futures: list[Any] = []
+        self.next = 0  # the first future not yet handed out
+
+    def __iter__(self) -> Iterator[R]:
+        if self.jobs == 1:
+            yield from map(self.task, self.items)
+            return
+        # Imported here: a serial run (pre-commit on a few files) does not pay for it.
+        from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures.process import BrokenProcessPool
+
+        items = self.items
+        size = max(1, min(64, len(items) // (self.jobs * 8)))
+        try:
+            # Not interrupted half-way: an interrupt inside submit() would leave the pool's
+            # lock taken, and stop() waiting on it forever.
+            with signals_deferred():
+                self.pool = ProcessPoolExecutor(self.jobs, initializer=_init_worker, initargs=(self.task, os.getpid()))
+                self.futures = [self.pool.submit(_run_chunk, items[i : i + size]) for i in range(0, len(items), size)]
+            while self.next < len(self.futures):
+                chunk = self.futures[self.next].result()
+                self.next += 1
+                yield from chunk
+        except BrokenProcessPool:
+            raise WorkerCrashed("a worker process died before the run finished (killed, or out of memory?)") from None
+        except OSError as error:  # no more processes (a process limit): say so, do not hang
+            raise WorkerCrashed(f"cannot start worker processes: {error.strerror or error} (try --jobs 1)") from None
+        finally:
+            # Also when the caller stops early (an error, an interrupt): start nothing new, so
+            # no worker goes on fixing files after the run has ended. Held signals: see above.
+            if self.pool is not None:
+                with signals_deferred():
+                    self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def stop(self) -> list[R]:
+        """After an interrupt: start nothing new, let the files in progress finish, and return
+        the results that came in but were not handed out yet (files a fix already wrote)."""
+        if self.pool is None:
+            return []
+        from concurrent.futures import CancelledError
+
+        self.pool.shutdown(wait=True, cancel_futures=True)  # done already if the iteration ended
+        late: list[R] = []
+        for future in self.futures[self.next :]:
+            try:
+                if future.done() and not future.cancelled() and future.exception() is None:
+                    late.extend(future.result())
+            except CancelledError:
+                continue
+        self.next = len(self.futures)
+        return late
+
+
+def run_all(task: Callable[[T], R], items: Sequence[T], jobs: int | None = None) -> Results[R]:
+    """``task(item)`` for every item, yielded in order. ``task`` must be picklable."""
+    return Results(task, items, jobs)
 
 
 class Progress:

@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import ast
 import bisect
+import codecs
 import io
+import os
 import re
+import stat
 import sys
 import tokenize
 import warnings
@@ -40,10 +43,56 @@ def decode(data: bytes) -> DecodedSource:
     """Decode Python source bytes by their BOM or PEP 263 coding cookie.
 
     Newlines are kept as they are (no universal-newline translation), so text
-    offsets map back to the file's own bytes.
+    offsets map back to the file's own bytes. A byte that does not decode raises
+    UnicodeDecodeError at that byte, on the first two lines too (where tokenize only
+    says "invalid or missing encoding declaration").
     """
-    encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as error:
+        if "invalid or missing encoding declaration" in str(error):
+            bom = 3 if data.startswith(codecs.BOM_UTF8) else 0
+            try:
+                data[bom:].decode("utf-8")
+            except UnicodeDecodeError as bad:
+                raise UnicodeDecodeError("utf-8", data, bom + bad.start, bom + bad.end, bad.reason) from None
+        raise
     return DecodedSource(data.decode(encoding), encoding)
+
+
+def ascii_transparent(encoding: str) -> bool:
+    """Whether every ASCII character of the text is the same byte in the file (so the byte
+    pre-scan sees the quotes and letters it looks for). Not so for utf-16, utf-7, EBCDIC..."""
+    name = codecs.lookup(encoding).name
+    return name in ("utf-8", "utf-8-sig", "ascii", "latin-1", "iso8859-1", "cp1252") or name.startswith("iso8859-")
+
+
+class Refused(Exception):
+    """A path that is not read: not a regular file, or over the size limit (the message says which)."""
+
+
+def read_regular_file(path: str | os.PathLike[str], limit: int) -> bytes:
+    """A regular file's bytes, at most ``limit`` of them.
+
+    A FIFO, a device (a link to /dev/zero) or a socket is refused without blocking on it
+    or reading it (``O_NONBLOCK`` only matters for those), and so is a file over the limit,
+    also one that grows past it while being read. OSError for what cannot be opened.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    with open(fd, "rb", closefd=True) as handle:
+        status = os.fstat(fd)
+        if not stat.S_ISREG(status.st_mode):
+            raise Refused("not a regular file")
+        if status.st_size > limit:
+            raise Refused(too_large(status.st_size, limit))
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise Refused(too_large(len(data), limit))
+    return data
+
+
+def too_large(size: int, limit: int) -> str:
+    return f"file too large to check ({size / 2**20:.1f} MiB; the limit is {limit / 2**20:g} MiB)"
 
 
 def parse(text: str, filename: str = "<unknown>") -> ast.Module:
@@ -98,7 +147,8 @@ class PreScan:
         matches = [m.start() for m in self._text.finditer(folded)]
         if not matches:
             return matches
-        survivors = [start for start in matches if not _is_inert(text, folded, start)]
+        lexer = _LineLexer(text)
+        survivors = [start for start in matches if not _is_inert(text, folded, start, lexer)]
         if survivors:
             # The exact check last: it lexes the whole file.
             spans = _triple_quoted_spans(text)
@@ -134,44 +184,73 @@ def _in_triple_quoted(spans: list[tuple[int, int]], start: int) -> bool:
 _IDENTIFIER_END = re.compile(r"[\w)\]]\Z")
 
 
-def _in_string_or_comment(head: str) -> bool:
-    """Whether the end of a line's first part lies inside a string or a comment.
+class _LineLexer:
+    """Whether a position lies inside a string or a comment of its line, for positions in
+    increasing order: one left-to-right scan per line, resumed where the last question
+    stopped, so a line with thousands of candidates costs one pass (not one per candidate).
 
-    A left-to-right scan of one line: enough for single-line strings and comments
-    (triple-quoted text spanning lines is handled by the caller).
+    Enough for single-line strings and comments (triple-quoted text spanning lines is
+    handled by the caller).
     """
-    quote = ""
-    i, n = 0, len(head)
-    while i < n:
-        char = head[i]
-        if quote:
-            if char == "\\":
-                i += 1
-            elif head.startswith(quote, i):
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.line_start = 0
+        self.position = 0  # scanned up to here
+        self.quote = ""  # the open string's quotes, if any
+        self.comment = False
+
+    def line_start_of(self, start: int) -> int:
+        # Lines end at "\n", "\r\n" or a lone "\r", as the tokenizer reads them; only the
+        # text since the last question is searched.
+        found = max(self.text.rfind("\n", self.position, start), self.text.rfind("\r", self.position, start))
+        if found >= 0:
+            self.line_start = self.position = found + 1
+            self.quote, self.comment = "", False
+        return self.line_start
+
+    def inside(self, start: int) -> bool:
+        """Whether ``start`` is inside a string or comment, reading the line only up to
+        ``start`` (a quote right before it is not taken for the start of triple quotes)."""
+        self.line_start_of(start)
+        text, i, quote, comment = self.text, self.position, self.quote, self.comment
+        resume = None  # the state before the last two characters, where look-aheads are cut short
+        while i < start and not comment:
+            if resume is None and i + 3 > start:
+                resume = (i, quote)
+            char = text[i]
+            if quote:
+                if char == "\\":
+                    i += 1
+                elif text.startswith(quote, i, start):
+                    i += len(quote) - 1
+                    quote = ""
+            elif char == "#":
+                comment = True
+            elif char in "\"'":
+                quote = text[i : min(i + 3, start)] if text[i : min(i + 3, start)] in ('"""', "'''") else char
                 i += len(quote) - 1
-                quote = ""
-        elif char == "#":
-            return True
-        elif char in "\"'":
-            quote = head[i : i + 3] if head[i : i + 3] in ('"""', "'''") else char
-            i += len(quote) - 1
-        i += 1
-    return bool(quote)
+            i += 1
+        inside = comment or bool(quote)
+        if comment:
+            self.comment, self.position = True, max(i, self.position)
+        elif resume is not None:
+            self.position, self.quote = resume
+        else:
+            self.position, self.quote = max(i, self.position), quote
+        return inside
 
 
-def _is_inert(text: str, folded: str, start: int) -> bool:
+def _is_inert(text: str, folded: str, start: int, lexer: _LineLexer) -> bool:
     """True when the string literal opening at ``start`` can never carry a value to a sink.
 
     A cheap look at the characters around the literal (quotes folded to '"'). Each
     context listed here is one the analysis ignores anyway, so skipping it changes
     no result; a wrong guess (a '#' inside a string) only costs a parse.
     """
-    # Lines end at "\n", "\r\n" or a lone "\r", as the tokenizer reads them.
-    line_start = max(text.rfind("\n", 0, start), text.rfind("\r", 0, start)) + 1
-    head = text[line_start:start]
-    if _in_string_or_comment(head):
+    if lexer.inside(start):
         return True  # inside another string (an f-string's text) or a comment
-    if head[-1:] in ("f", "F", "b", "B"):
+    if start > lexer.line_start and text[start - 1] in "fFbB":
         return True  # f-string or bytes: never a plain str constant
     end = folded.find('"', start + 1)
     if end < 0:

@@ -9,13 +9,19 @@ only paths travel.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
-from devicelint.analysis import Settings, analyze_bytes
+from devicelint.analysis import MAX_SOURCE_BYTES, Settings, TooComplex, analyze_bytes, guarded, refused_finding
 from devicelint.config import FileRules
-from devicelint.notebooks import check_notebook_bytes, fix_notebook_bytes, is_notebook
+from devicelint.notebooks import MAX_NOTEBOOK_BYTES, check_notebook_bytes, fix_notebook_bytes, is_notebook
 from devicelint.report import Reported
-from devicelint.rewrite import UnsafeFixError, fix_source_bytes, unified_diff, write_atomically
+from devicelint.rewrite import UnsafeFixError, fix_source_bytes, signals_deferred, unified_diff, write_atomically
+from devicelint.source import Refused, read_regular_file
+
+# Files written by this process, in order, recorded as each rename happens: after an
+# interrupt the command can still say what it wrote (tasks.written).
+written: list[str] = []
 
 
 @dataclass(frozen=True)
@@ -32,12 +38,18 @@ class Outcome:
 
 
 def _read(path: str) -> bytes:
-    with open(path, "rb") as handle:
-        return handle.read()
+    """Regular files only (never block on a FIFO or read /dev/zero), up to the size limit."""
+    return read_regular_file(path, MAX_NOTEBOOK_BYTES if is_notebook(path) else MAX_SOURCE_BYTES)
 
 
 def _cannot(action: str, error: OSError) -> str:
     return f"cannot {action}: {error.strerror or error}"
+
+
+def _refused(path: str, reason: str, rules: FileRules) -> Outcome:
+    """DEV900 for a file that was not analysed (too large, too deep, not a regular file)."""
+    finding = refused_finding(reason)
+    return Outcome(path, (Reported(path, finding),) if rules.codes_for(path).allows(finding.code) else ())
 
 
 @dataclass(frozen=True)
@@ -48,6 +60,8 @@ class CheckTask:
     def __call__(self, path: str) -> Outcome:
         try:
             data = _read(path)
+        except Refused as refused:
+            return _refused(path, str(refused), self.rules)
         except OSError as error:
             return Outcome(path, error=_cannot("read", error))
         return self.on_bytes(data, path)
@@ -74,9 +88,19 @@ class FixTask:
     rules: FileRules
     write: bool = True
     want_diff: bool = False
+    linked_out: frozenset[str] = frozenset()  # reached through a symbolic link leading out of the tree
 
     def _fix(self, data: bytes, name: str) -> _Fixed:
-        """The fixed content; raises UnsafeFixError when a fix cannot be applied exactly."""
+        """The fixed content; raises UnsafeFixError when a fix cannot be applied exactly.
+        Input too deep or too large to analyse is that file's DEV900, and nothing changes."""
+        try:
+            return guarded(self._fix_unguarded, data, name)
+        except TooComplex as error:
+            finding = refused_finding(str(error))
+            allowed = self.rules.codes_for(name).allows(finding.code)
+            return _Fixed(None, (), (Reported(name, finding),) if allowed else (), "")
+
+    def _fix_unguarded(self, data: bytes, name: str) -> _Fixed:
         codes = self.rules.codes_for(name)
         if is_notebook(name):
             result = fix_notebook_bytes(data, name, self.settings, codes, self.want_diff)
@@ -93,6 +117,8 @@ class FixTask:
     def __call__(self, path: str) -> Outcome:
         try:
             data = _read(path)
+        except Refused as refused:
+            return _refused(path, str(refused), self.rules)
         except OSError as error:
             return Outcome(path, error=_cannot("read", error))
         try:
@@ -102,11 +128,29 @@ class FixTask:
         if result.data is None or result.data == data:
             return Outcome(path, result.remaining)  # never opened for writing
         if self.write:
-            try:
-                write_atomically(path, result.data)
-            except OSError as error:
-                return Outcome(path, result.fixed + result.remaining, error=_cannot("write", error))
+            refusal = self._may_not_write(path)
+            if refusal is None:
+                try:
+                    with signals_deferred():  # a file written is a file recorded
+                        write_atomically(path, result.data, expected=data)
+                        written.append(path)
+                except OSError as error:
+                    refusal = _cannot("write", error) if error.errno else f"not fixed: {error}"
+            if refusal is not None:
+                return Outcome(path, result.fixed + result.remaining, error=refusal)
         return Outcome(path, result.remaining, result.fixed, True, result.diff)
+
+    def _may_not_write(self, path: str) -> str | None:
+        """Why this file must not be rewritten, if it must not."""
+        if path in self.linked_out:
+            return "not fixed: reached through a symbolic link that leads out of the tree being fixed (fix the target itself)"
+        try:
+            links = os.stat(path).st_nlink
+        except OSError as error:
+            return _cannot("write", error)
+        if links > 1:
+            return f"not fixed: the file has {links} hard links, and rewriting it would break them (the other names would keep the bug)"
+        return None
 
     def on_bytes(self, data: bytes, name: str) -> Outcome:
         """Fix content from standard input; the new content is in ``Outcome.data``, nothing is written."""
