@@ -15,6 +15,9 @@ from dataclasses import dataclass
 # Beyond this many steps an origin keeps its path as it is: recursion cannot grow it.
 MAX_STEPS = 6
 
+# Longer access paths (a.b.c... thousands deep, only in generated code) are unknown.
+MAX_PATH = 64
+
 AccessPath = tuple[str, ...]  # ("self", "._device"), ("cfg", "['device']"), ("t", "[0]")
 
 
@@ -202,6 +205,8 @@ def path_of(expr: ast.expr) -> AccessPath | None:
     steps: list[str] = []
     node = expr
     while True:
+        if len(steps) > MAX_PATH:
+            return None  # no real code names a value this way: unknown, and no quadratic work
         if isinstance(node, ast.Name):
             steps.append(node.id)
             return tuple(reversed(steps))
