@@ -5,7 +5,8 @@ before anything is committed), and a ``.pre-commit-config.yaml`` that names a te
 clone of the working tree by path and commit (``rev:``), as a user's project would.
 pre-commit builds each hook environment by pip-installing devicelint from the repository;
 ``PRE_COMMIT_HOME`` is one directory per session, so the config-based environment is
-built once (``try-repo`` always builds its own, in a temporary store).
+built once (``try-repo`` always builds its own, in a temporary store). Building a hook
+environment takes tens of seconds, so those tests are marked ``slow`` (``pytest --slow``).
 """
 
 from __future__ import annotations
@@ -131,6 +132,7 @@ def working_tree_is_installable() -> None:
     )
 
 
+@pytest.mark.slow
 def test_try_repo_check_hook(tmp_path, pre_commit_env, working_tree_is_installable) -> None:
     repo = tmp_path / "project"
     project(repo, {"bug.py": BUGGY, "clean.py": CLEAN, "benign.py": BENIGN}, pre_commit_env)
@@ -146,6 +148,7 @@ def test_try_repo_check_hook(tmp_path, pre_commit_env, working_tree_is_installab
     assert hook_result(passing.stdout, "devicelint") == "Passed"
 
 
+@pytest.mark.slow
 def test_try_repo_fix_hook(tmp_path, pre_commit_env, working_tree_is_installable) -> None:
     repo = tmp_path / "project"
     paths = project(repo, {"bug.py": BUGGY, "two.py": TWO_BUGS, "benign.py": BENIGN}, pre_commit_env)
@@ -166,6 +169,7 @@ def test_try_repo_fix_hook(tmp_path, pre_commit_env, working_tree_is_installable
     assert paths["bug.py"].read_bytes() == BUGGY_FIXED
 
 
+@pytest.mark.slow
 def test_try_repo_with_no_python_files(tmp_path, pre_commit_env) -> None:
     repo = tmp_path / "project"
     project(repo, {"notes.txt": b'device = "auto" if device == "cuda" else device\n', "bug.py": BUGGY}, pre_commit_env)
@@ -201,6 +205,7 @@ def configured_project(path: Path, files: dict[str, bytes], hook_repo: tuple[Pat
     return project(path, files, env)
 
 
+@pytest.mark.slow
 def test_config_hooks_on_300_files_at_once(tmp_path, hook_repo, pre_commit_env) -> None:
     files: dict[str, bytes] = {}
     expected: dict[str, bytes] = {}
@@ -238,6 +243,7 @@ def test_config_hooks_on_300_files_at_once(tmp_path, hook_repo, pre_commit_env) 
     assert hook_result(again.stdout, "devicelint (fix)") == "Passed"
 
 
+@pytest.mark.slow
 def test_config_hooks_with_no_python_files(tmp_path, hook_repo, pre_commit_env) -> None:
     repo = tmp_path / "project"
     paths = configured_project(repo, {"notes.md": b"# notes\n", "bug.py": BUGGY}, hook_repo, pre_commit_env)
@@ -248,6 +254,7 @@ def test_config_hooks_with_no_python_files(tmp_path, hook_repo, pre_commit_env) 
     assert paths["bug.py"].read_bytes() == BUGGY
 
 
+@pytest.mark.slow
 def test_installed_hook_entries_with_no_files(tmp_path, hook_repo, pre_commit_env) -> None:
     """The console script pre-commit installed, called as the hooks' entries with no files."""
     repo = tmp_path / "project"

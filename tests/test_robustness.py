@@ -228,6 +228,7 @@ def sweep(tmp_path_factory: pytest.TempPathFactory) -> dict:
     return {"stats": stats, "check": check, "diff": diff, "findings": findings, "files": files, "roots": roots}
 
 
+@pytest.mark.slow
 def test_sweep_check_exits_cleanly(sweep: dict, record_property) -> None:
     for key, value in sweep["stats"].items():
         record_property(key, value)
@@ -235,10 +236,12 @@ def test_sweep_check_exits_cleanly(sweep: dict, record_property) -> None:
     assert_clean_exit(sweep["check"])
 
 
+@pytest.mark.slow
 def test_sweep_fix_diff_exits_cleanly(sweep: dict) -> None:
     assert_clean_exit(sweep["diff"])
 
 
+@pytest.mark.slow
 def test_sweep_parse_errors_are_dev900(sweep: dict) -> None:
     """A DEV900 only where the file really does not decode or parse, and every file the
     pre-scan lets through that does not parse gets one (the pre-scan skips the others unparsed:
@@ -270,6 +273,7 @@ def _excluded_names() -> set[str]:
     return set(getattr(discover, "DEFAULT_EXCLUDES", ()))
 
 
+@pytest.mark.slow
 def test_sweep_diffs_change_only_dev001_literals(sweep: dict) -> None:
     diff_text = sweep["diff"].stdout.decode("utf-8")
     per_file = parse_unified_diff(diff_text)
@@ -335,6 +339,7 @@ def seeded(sweep: dict, tmp_path_factory: pytest.TempPathFactory) -> dict:
     return {"root": root, "files": chosen, "diff": diff}
 
 
+@pytest.mark.slow
 def test_seeded_real_files_diff_and_fix_change_only_the_literals(seeded: dict) -> None:
     """Where ``fix --diff`` shows a fix in a seeded real file, it is exactly the swap, and
     ``fix`` writes the original bytes with only the two literals swapped (encoding, BOM,
@@ -358,6 +363,7 @@ def test_seeded_real_files_diff_and_fix_change_only_the_literals(seeded: dict) -
     assert not list(seeded["root"].rglob(".devicelint-*")), "temporary files left behind"
 
 
+@pytest.mark.slow
 def test_seeded_real_files_are_all_reported(seeded: dict) -> None:
     """Every seeded file has the appended DEV001 reported: the pre-scan must never say no to a
     file the analysis would report on (13 of 559 once were missed: see the test below)."""
@@ -551,7 +557,7 @@ def fuzz(max_examples: int):
     )
 
     def decorate(test):
-        return pytest.mark.filterwarnings("ignore::SyntaxWarning")(fuzz_settings(test))
+        return pytest.mark.slow(pytest.mark.filterwarnings("ignore::SyntaxWarning")(fuzz_settings(test)))
 
     return decorate
 

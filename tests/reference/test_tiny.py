@@ -5,10 +5,12 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from devicelint.reference.qwen2_audio import Qwen2AudioChat
-from devicelint.reference.tiny import AUDIO_TOKENS, SPECIAL_TOKENS, TINY_CHUNK_SECONDS
+import pytest
 
-from ._support import run_python
+from devicelint.reference.qwen2_audio import Qwen2AudioChat
+from devicelint.reference.tiny import AUDIO_TOKENS, SPECIAL_TOKENS, TINY_CHUNK_SECONDS, main
+
+from ._support import run_main, run_python
 
 
 def _digests(directory: Path) -> dict[str, str]:
@@ -64,8 +66,17 @@ def test_feature_extractor_length_matches_the_audio_encoder(tiny_chat: Qwen2Audi
     assert extractor.nb_max_frames == encoder.max_source_positions * 2
 
 
-def test_cli_rebuilds_the_same_bytes(tiny_checkpoint: Path, tmp_path: Path) -> None:
-    result = run_python("-m", "devicelint.reference.tiny", str(tmp_path / "again"))
+def _process(*args: str):
+    return run_python("-m", "devicelint.reference.tiny", *args)
+
+
+def _main(*args: str):
+    return run_main(main, *args)
+
+
+@pytest.mark.parametrize("run", [pytest.param(_main, id="main"), pytest.param(_process, id="process", marks=pytest.mark.slow)])
+def test_cli_rebuilds_the_same_bytes(tiny_checkpoint: Path, tmp_path: Path, run) -> None:
+    result = run(str(tmp_path / "again"))
     assert result.returncode == 0, result.stderr
     assert "MB" in result.stdout
     assert _digests(tmp_path / "again") == _digests(tiny_checkpoint)
