@@ -303,14 +303,60 @@ def seed_file(data: bytes) -> bytes:
     return data + SEED.encode("ascii").replace(b"\n", newline)
 
 
+# A line that exempts the whole file from every linter that reads it: flake8's file-level
+# ``# flake8: noqa`` (with or without codes, any spacing or case) and devicelint's own
+# ``# devicelint: noqa``. devicelint skips such a file by design (test_cli_check), so a DEV001
+# appended to it is rightly not reported; the seeded sample leaves those files out.
+FILE_EXEMPTION = re.compile(rb"(?:^|\r)[ \t\f]*#[ \t]*(?:flake8|devicelint)[ \t]*[:=][ \t]*noqa", re.IGNORECASE | re.MULTILINE)
+SEED_MAX_BYTES = 1_000_000  # a seeded copy is a normal-sized module, whatever limits the analysis may set
+
+
+def seedable(path: Path, data: bytes) -> bool:
+    """The rule for the seeded sample, independent of which packages happen to be installed:
+    a ``.py`` file of at most SEED_MAX_BYTES with no file-level exemption line (the assertion,
+    "the appended DEV001 is reported", holds for every such file that parses in an
+    ASCII-compatible encoding; the fixture checks those two conditions itself)."""
+    return path.suffix == ".py" and len(data) <= SEED_MAX_BYTES and FILE_EXEMPTION.search(data) is None
+
+
+
+@pytest.mark.parametrize(
+    ("head", "kept"),
+    [
+        (b"# flake8: noqa\n", False),  # pydantic/v1/__init__.py starts like this
+        (b'"""Doc."""\n# devicelint: noqa\n', False),
+        (b"#FLAKE8=noqa: E501\n", False),  # flake8 ignores a file-level noqa with codes: left out all the same
+        (b"x = 1  # flake8: noqa\n", True),  # an inline noqa exempts its line, not the file
+        (b"# noqa\n", True),
+        (b'"""Doc."""\n', True),
+    ],
+)
+def test_seedable_rule_keeps_only_files_where_the_seed_is_reported(tmp_path: Path, head: bytes, kept: bool) -> None:
+    """The seeded sample's rule against the real CLI: every file it keeps has its appended
+    DEV001 reported; the files devicelint skips (file-level exemptions) are left out."""
+    from helpers import devicelint
+
+    path = tmp_path / "module.py"
+    path.write_bytes(seed_file(head + b"import os\n"))
+    assert seedable(path, path.read_bytes()) is kept
+    result = devicelint("check", "--isolated", path)
+    assert result.returncode in (0, 1) and "Traceback" not in result.stderr, result.stderr
+    reported = "DEV001" in result.stdout
+    if kept:
+        assert reported, result.stdout
+    if not reported:
+        assert not kept
+
 @pytest.fixture(scope="module")
 def seeded(sweep: dict, tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """Copies of real files (every 20th that parses; a third turned to CRLF, a third given a
-    UTF-8 BOM) with a DEV001 appended, and what ``fix --diff`` says about them."""
+    """Copies of real files (every 20th file of the sweep that ``seedable`` accepts and that
+    parses; a third turned to CRLF, a third given a UTF-8 BOM) with a DEV001 appended, and
+    what ``fix --diff`` says about them."""
     root = tmp_path_factory.mktemp("seeded")
     chosen: dict[Path, tuple[bytes, bytes]] = {}
-    for index, path in enumerate(sweep["files"]):
-        if index % 20 or path.suffix != ".py":
+    candidates = [path for path in sweep["files"] if seedable(path, path.read_bytes())]
+    for index, path in enumerate(candidates):
+        if index % 20:
             continue
         data = path.read_bytes()
         try:

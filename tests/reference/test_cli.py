@@ -116,3 +116,22 @@ def test_valid_wav_with_unusable_audio(tiny_checkpoint: Path, tmp_path: Path) ->
     wav = write_wav(tmp_path / "blip.wav", tone(seconds=0.02), 16_000)  # 20 ms: too short for the encoder
     result = _main("--model", str(tiny_checkpoint), "--audio", str(wav), "--device", "cpu")
     _assert_one_line_error(result, "too short")
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--max-new-tokens", "0"], "--max-new-tokens: expected a positive integer, got 0"),
+        (["--dtype", "float8"], "--dtype: invalid choice"),
+        (["--no-such-flag"], "unrecognized arguments: --no-such-flag"),
+        ([], "required"),
+    ],
+)
+def test_bad_arguments_are_one_line_and_exit_2(stereo_wav: Path, args: list[str], needle: str) -> None:
+    base = ["--model", "m", "--audio", str(stereo_wav)] if args else []
+    result = _cli(*base, *args)
+    assert result.returncode == 2, result.stderr
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith("python -m devicelint.reference.qwen2_audio: error: ")
+    assert needle in result.stderr

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -97,3 +99,29 @@ def test_cli_reports_an_unwritable_directory_in_one_line(tmp_path: Path) -> None
     result = run_python("-m", "devicelint.reference.tiny", str(blocker / "sub"))
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: ")
+
+
+def test_written_files_get_the_umask_mode(tiny_checkpoint: Path, tmp_path: Path) -> None:
+    """Every file of the checkpoint, model.safetensors included (safetensors writes it 0600
+    through a temporary file), has the mode a new file gets here: 0o666 less the umask; also
+    when the files are written again over an existing checkpoint."""
+    umask = os.umask(0)
+    os.umask(umask)
+    expected = 0o666 & ~umask
+    assert expected != 0o600, "the umask hides the difference; run the tests with a usual umask such as 022"
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in tiny_checkpoint.iterdir()}
+    assert modes == dict.fromkeys(modes, expected)
+    again = tmp_path / "again"
+    assert run_main(main, str(again)).returncode == 0
+    (again / "model.safetensors").chmod(0o600)
+    assert run_main(main, str(again)).returncode == 0
+    assert {p.name: stat.S_IMODE(p.stat().st_mode) for p in again.iterdir()} == dict.fromkeys(modes, expected)
+
+
+def test_bad_arguments_are_one_line_and_exit_2(tmp_path: Path) -> None:
+    for args in (["--seed", "x", str(tmp_path)], [], [str(tmp_path), "--no-such-flag"]):
+        result = _process(*args)
+        assert result.returncode == 2, (args, result.stderr)
+        assert result.stderr.count("\n") == 1, result.stderr
+        assert result.stderr.startswith("python -m devicelint.reference.tiny: error: "), result.stderr
+        assert "Traceback" not in result.stderr
