@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from helpers import RULE_FIXTURES, devicelint_json, expected_findings, flake8
+from helpers import RULE_FIXTURES, devicelint_json, expected_positions, flake8
 
 FLAKE8_LINE = re.compile(r"^(?P<path>.+?):(?P<line>\d+):(?P<col>\d+): (?P<code>DEV\d{3}) (?P<message>.*)$")
 
@@ -23,8 +23,8 @@ def test_flake8_and_cli_report_the_same_findings_on_every_fixture() -> None:
         for item in devicelint_json(RULE_FIXTURES)
     }
     assert from_flake8 == from_cli
-    expected = {(str(p), line, code) for p in RULE_FIXTURES.glob("*.py") for line, code in expected_findings(p)}
-    assert {(path, line, code) for path, line, _, code, _ in from_cli} == expected
+    expected = {(str(p), line, col, code) for p in RULE_FIXTURES.glob("*.py") for line, col, code in expected_positions(p)}
+    assert {(path, line, col, code) for path, line, col, code, _ in from_cli} == expected
 
 
 def test_flake8_select_other_codes_hides_dev(tmp_path) -> None:

@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from speed import examples
 from strategies import module
 
-from devicelint.analysis import DEFAULT_SETTINGS, Settings, analyze_tree
+from devicelint.analysis import DEFAULT_SETTINGS, Settings, analyze_text, analyze_tree
 from devicelint.source import parse, split_lines
 
 PRESCAN = DEFAULT_SETTINGS.prescan
@@ -68,14 +68,14 @@ def test_extra_device_types_and_sinks_extend_the_scan() -> None:
 
 @settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(module())
-def test_prescan_is_sound_and_scoping_loses_nothing(source: str) -> None:
-    """If the whole-module analysis finds something, the pre-scan and the scoped analysis see it."""
+def test_prescan_is_sound_and_its_candidate_filter_loses_nothing(source: str) -> None:
+    """If the analysis of the whole module finds something, the byte scan and the candidate
+    filter (which lets a file skip the parse) both keep the file."""
     tree, lines = parse(source), split_lines(source)
-    whole = analyze_tree(tree, lines, DEFAULT_SETTINGS, None)
+    whole = analyze_tree(tree, lines, DEFAULT_SETTINGS)
     if whole:
         assert PRESCAN.matches_text(source)
-    candidate_lines = {source.count("\n", 0, offset) + 1 for offset in PRESCAN.candidates(source)}
-    scoped = analyze_tree(parse(source), lines, DEFAULT_SETTINGS, candidate_lines)
-    assert [(f.line, f.column, f.code, f.message) for f in scoped] == [
+    filtered = analyze_text(source, honour_noqa=False)
+    assert [(f.line, f.column, f.code, f.message) for f in filtered] == [
         (f.line, f.column, f.code, f.message) for f in whole
     ]

@@ -443,7 +443,7 @@ def test_prescan_agrees_with_the_whole_module_analysis(head: str) -> None:
     triple quotes after folding ' into ", so '"' or \"\"\" in a comment hid the rest of the file):
     with the pre-scan (``analyze_text``) and without it (whole-module ``analyze_tree``) the same findings."""
     text = PRESCAN_BODY.format(head=head)
-    whole = analyze_tree(parse(text), split_lines(text), DEFAULT_SETTINGS, None)
+    whole = analyze_tree(parse(text), split_lines(text), DEFAULT_SETTINGS)
     assert [f.code for f in whole] == ["DEV001"]
     assert analyze_text(text) == whole
 
@@ -523,7 +523,7 @@ def parses(source: str) -> bool:
 def analyse_everything(source: str) -> None:
     """Both engine entry points; neither may raise on a module ``ast.parse`` accepts."""
     analyze_text(source)
-    analyze_tree(parse(source), split_lines(source), DEFAULT_SETTINGS, None)
+    analyze_tree(parse(source), split_lines(source), DEFAULT_SETTINGS)
 
 
 def fix_once(source: str) -> str:

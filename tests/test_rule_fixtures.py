@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 import pytest
-from helpers import RULE_FIXTURES, expected_findings
+from helpers import RULE_FIXTURES, expected_findings, expected_positions
 
 from devicelint.analysis import DEFAULT_SETTINGS, analyze_text, analyze_tree
 from devicelint.source import parse, split_lines
@@ -20,15 +20,15 @@ FIXTURES = sorted(RULE_FIXTURES.glob("*.py"))
 CASE = re.compile(r"^(?:def case_|class Case)", re.MULTILINE)
 
 
-def _describe(path: Path, pairs: set[tuple[int, str]]) -> str:
+def _describe(path: Path, found: set[tuple[int, int, str]]) -> str:
     lines = path.read_text(encoding="utf-8").splitlines()
-    return "\n".join(f"  {code} line {n}: {lines[n - 1].strip()}" for n, code in sorted(pairs))
+    return "\n".join(f"  {code} {n}:{col}: {lines[n - 1].strip()}" for n, col, code in sorted(found))
 
 
 @pytest.mark.parametrize("path", FIXTURES, ids=lambda p: p.name)
 def test_reports_exactly_the_marked_findings(path: Path) -> None:
-    expected = expected_findings(path)
-    got = {(f.line, f.code) for f in analyze_text(path.read_text(encoding="utf-8"), str(path))}
+    expected = expected_positions(path)
+    got = {(f.line, f.column + 1, f.code) for f in analyze_text(path.read_text(encoding="utf-8"), str(path))}
     missing, unexpected = expected - got, got - expected
     assert not missing and not unexpected, (
         f"missing:\n{_describe(path, missing)}\nunexpected:\n{_describe(path, unexpected)}"
@@ -36,18 +36,13 @@ def test_reports_exactly_the_marked_findings(path: Path) -> None:
 
 
 @pytest.mark.parametrize("path", FIXTURES, ids=lambda p: p.name)
-def test_scoped_analysis_equals_whole_module_analysis(path: Path) -> None:
-    """Analysing only the scopes around the pre-scan's candidates loses nothing."""
+def test_prescan_filter_loses_nothing(path: Path) -> None:
+    """The pre-scan's candidate filter (which lets most files skip the parse) drops nothing
+    the analysis of the whole module reports."""
     text = path.read_text(encoding="utf-8")
-    lines = split_lines(text)
-    offsets = DEFAULT_SETTINGS.prescan.candidates(text)
-    starts = [0]
-    for line in lines:
-        starts.append(starts[-1] + len(line))
-    candidate_lines = {next(i for i, s in enumerate(starts) if s > o) for o in offsets}
-    scoped = analyze_tree(parse(text), lines, DEFAULT_SETTINGS, candidate_lines)
-    whole = analyze_tree(parse(text), lines, DEFAULT_SETTINGS, None)
-    assert [(f.line, f.column, f.code, f.message) for f in scoped] == [
+    filtered = analyze_text(text, str(path), honour_noqa=False)
+    whole = analyze_tree(parse(text), split_lines(text), DEFAULT_SETTINGS, path=str(path))
+    assert [(f.line, f.column, f.code, f.message) for f in filtered] == [
         (f.line, f.column, f.code, f.message) for f in whole
     ]
 

@@ -2,7 +2,7 @@
 
     bytes --PreScan--> (most files stop here)
           --decode/parse--> ast.Module
-          --rules.find_inverted_conditionals + flow.ModuleFlow--> flows
+          --follow.Follower (this module, and the project modules it needs)--> flows
           --rules--> findings --noqa--> what is reported
 """
 
@@ -17,7 +17,8 @@ from functools import cached_property
 
 from devicelint import noqa, rules
 from devicelint.findings import Finding
-from devicelint.flow import ModuleFlow
+from devicelint.follow import Follower
+from devicelint.project import Project
 from devicelint.sinks import DEFAULT_CATALOG, SinkCatalog, SinkSpec
 from devicelint.source import PreScan, decode, parse, split_lines
 from devicelint.vocabulary import DEFAULT_VOCABULARY, Vocabulary, vocabulary_for
@@ -42,28 +43,38 @@ class Settings:
 
 DEFAULT_SETTINGS = Settings()
 
+# The project modules this process has read, shared by the files it checks (each
+# module is parsed at most once; the cache is bounded, see project.py).
+SHARED_PROJECT = Project()
+
 
 def analyze_tree(
-    tree: ast.Module, lines: list[str], settings: Settings = DEFAULT_SETTINGS, candidate_lines: set[int] | None = None
+    tree: ast.Module,
+    lines: list[str],
+    settings: Settings = DEFAULT_SETTINGS,
+    *,
+    path: str = "<unknown>",
+    project: Project | None = None,
+    candidate_lines: set[int] | None = None,
 ) -> list[Finding]:
     """All findings of a parsed module, before noqa.
 
-    ``candidate_lines`` (from the pre-scan) narrows the analysis to the scopes
-    around them; None analyses the whole module.
+    ``path`` places the module in its project, so that values are followed into the
+    modules it imports and out to the modules that import it; a name in angle brackets
+    (``<stdin>``) stands alone. ``candidate_lines`` (from the pre-scan) narrows the
+    run to the scopes a flow can start from; None runs the whole module.
     """
-    vocabulary = settings.vocabulary
-    module = ModuleFlow(
-        tree, vocabulary, settings.catalog, lambda node: rules.match_inverted_conditional(node, vocabulary), candidate_lines
-    )
-    module.run()
-    conditionals = list(module.conditionals.values())
-    flows = list(module.flows.values())
-    positions = rules.Positions(lines)
-    findings = rules.inverted_conditional_findings(
-        conditionals, flows, module.device_map_uses.values(), vocabulary, positions
-    )
-    findings += rules.invalid_string_findings(flows, settings.vocabulary, positions)
-    return sorted(findings, key=lambda f: f.sort_key)
+    project = project if project is not None else SHARED_PROJECT
+    module = project.module_at(path, "".join(lines), tree)
+    try:
+        follower = Follower(project, settings.vocabulary, settings.catalog)
+        follower.follow(module, candidate_lines)
+        here = rules.FileContext(path, rules.Positions(lines), project.lines_of)
+        return rules.findings_for(
+            tree, follower.flows.values(), follower.device_map_uses.values(), settings.vocabulary, here
+        )
+    finally:
+        project.forget(module)
 
 
 def analyze_text(
@@ -79,14 +90,11 @@ def analyze_text(
     if not offsets:
         return []
     lines = split_lines(text)
-    candidate_lines = _line_numbers(offsets, lines)
-    findings = analyze_tree(tree if tree is not None else parse(text, filename), lines, settings, candidate_lines)
-    return noqa.without_suppressed(findings, text, lines) if honour_noqa else findings
-
-
-def _line_numbers(offsets: list[int], lines: list[str]) -> set[int]:
     starts = list(itertools.accumulate((len(line) for line in lines), initial=0))
-    return {bisect.bisect_right(starts, offset) for offset in offsets}
+    candidate_lines = {bisect.bisect_right(starts, offset) for offset in offsets}
+    tree = tree if tree is not None else parse(text, filename)
+    findings = analyze_tree(tree, lines, settings, path=filename, candidate_lines=candidate_lines)
+    return noqa.without_suppressed(findings, text, lines) if honour_noqa else findings
 
 
 def syntax_error_finding(error: SyntaxError | UnicodeError | LookupError, data: bytes = b"") -> Finding:

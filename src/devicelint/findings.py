@@ -41,6 +41,7 @@ class Location:
     end_line: int
     end_column: int
     label: str = ""
+    path: str | None = None  # another file of the project; None: the finding's own file
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ class Finding:
     edits: tuple[Edit, ...] = ()
     fix_note: str | None = None  # when applying the fix changes behaviour beyond the crash
     related: tuple[Location, ...] = field(default=(), compare=False)
+    steps: tuple[Location, ...] = field(default=(), compare=False)  # origin, hops, sink (SARIF codeFlows)
 
     @property
     def fixable(self) -> bool:

@@ -30,9 +30,10 @@ class DeviceLintChecker:
     version = __version__
     settings: Settings = DEFAULT_SETTINGS
 
-    def __init__(self, tree: ast.Module, lines: list[str]) -> None:
+    def __init__(self, tree: ast.Module, lines: list[str], filename: str = "<unknown>") -> None:
         self.tree = tree
         self.lines = lines
+        self.filename = filename  # places the module in its project (values cross modules)
 
     @classmethod
     def add_options(cls, option_manager: Any) -> None:
@@ -80,5 +81,5 @@ class DeviceLintChecker:
 
     def run(self) -> Iterator[tuple[int, int, str, type[Any]]]:
         text = "".join(self.lines)
-        for finding in analyze_text(text, settings=self.settings, tree=self.tree, honour_noqa=False):
+        for finding in analyze_text(text, self.filename, self.settings, tree=self.tree, honour_noqa=False):
             yield finding.line, finding.column, f"{finding.code} {finding.message}", type(self)

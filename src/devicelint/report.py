@@ -102,7 +102,12 @@ def as_dict(item: Reported) -> dict[str, object]:
             ],
         },
         "related": [
-            {**_span(r.line, r.column, r.end_line, r.end_column), "cell": item.related_cell(i), "label": r.label}
+            {
+                **_span(r.line, r.column, r.end_line, r.end_column),
+                "cell": item.related_cell(i),
+                "label": r.label,
+                **({"filename": r.path} if r.path else {}),
+            }
             for i, r in enumerate(f.related)
         ],
     }
@@ -200,11 +205,26 @@ def _sarif_result(item: Reported, rule_index: dict[str, int]) -> dict[str, objec
         cell = item.related_cell(i)
         label = r.label + (f" (cell {cell})" if cell is not None else "")
         region = _region(r.line, r.column, r.end_line, r.end_column)
+        where = _artifact(r.path) if r.path else artifact
         related.append(
-            {"id": i, "physicalLocation": {"artifactLocation": artifact, "region": region}, "message": {"text": label}}
+            {"id": i, "physicalLocation": {"artifactLocation": where, "region": region}, "message": {"text": label}}
         )
     if related:
         result["relatedLocations"] = related
+    if f.steps and item.cell is None:
+        # The path of the value, across files where it crosses modules.
+        result["codeFlows"] = [{"threadFlows": [{"locations": [
+            {
+                "location": {
+                    "physicalLocation": {
+                        "artifactLocation": _artifact(step.path) if step.path else artifact,
+                        "region": _region(step.line, step.column, step.end_line, step.end_column),
+                    },
+                    "message": {"text": step.label},
+                }
+            }
+            for step in f.steps
+        ]}]}]
     properties: dict[str, object] = {"fixable": f.fixable}
     if f.fix_note:
         properties["fixNote"] = f.fix_note

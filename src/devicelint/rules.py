@@ -14,11 +14,12 @@ from __future__ import annotations
 import ast
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from devicelint.findings import Edit, Finding, Location
-from devicelint.flow import DeviceMapUse, Flow, Origin, path_of
+from devicelint.follow.engine import DeviceMapUse, Flow, display_path
+from devicelint.follow.values import Origin, path_of
 from devicelint.vocabulary import Vocabulary
 
 
@@ -147,20 +148,63 @@ def _squash(text: str) -> str:
 # --- findings --------------------------------------------------------------------
 
 
-def _sink_key(flow: Flow) -> tuple[int, int]:
+@dataclass(frozen=True)
+class FileContext:
+    """The file findings are reported in, and how to show positions of other files."""
+
+    path: str
+    positions: Positions
+    other_lines: Callable[[str], list[str] | None]  # the lines of another file of the project
+
+    def is_here(self, path: str) -> bool:
+        return path == self.path
+
+    def where(self, path: str, line: int) -> str:
+        """``line 40`` here, ``line 40 of app.py`` in another file."""
+        if self.is_here(path):
+            return f"line {line}"
+        return f"line {line} of {display_path(path, self.path)}"
+
+    def location(self, path: str, node: ast.AST, label: str) -> Location:
+        positions = self.positions if self.is_here(path) else Positions(self.other_lines(path) or [])
+        return Location(*positions.span(node), label=label, path=None if self.is_here(path) else path)
+
+
+def conditionals_of(tree: ast.Module, vocabulary: Vocabulary) -> dict[int, InvertedConditional]:
+    """The DEV001-shaped conditionals of a module, by their invalid literal."""
+    found = {}
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.IfExp, ast.If)):
+            match = match_inverted_conditional(node, vocabulary)
+            if match is not None:
+                found[id(match.invalid)] = match
+    return found
+
+
+def _sink_key(flow: Flow) -> tuple[int, int, int]:
     arg = flow.sink.argument
-    return (arg.lineno, arg.col_offset)
+    return (len(flow.origin.steps), arg.lineno, arg.col_offset)
 
 
-def _origin_text(origin: Origin) -> str:
-    line = origin.node.lineno
+def _via(origin: Origin) -> str:
+    if not origin.steps:
+        return ""
+    return " via " + ", then ".join(step.text for step in origin.steps)
+
+
+def _origin_text(origin: Origin, here: FileContext) -> str:
+    where = here.where(origin.path, origin.node.lineno)
     if origin.role == "default":
-        return f"the default of parameter `{origin.parameter}` on line {line}"
-    if origin.role == "comparison":
-        return f"the comparison on line {line}"
-    if origin.role == "environment default":
-        return f"the environment-variable default on line {line}"
-    return f"line {line}"
+        text = f"the default of parameter `{origin.parameter}` on {where}"
+    elif origin.role == "comparison":
+        text = f"the comparison on {where}"
+    elif origin.role == "environment default":
+        text = f"the environment-variable default on {where}"
+    else:
+        text = where
+    if origin.steps and origin.scope:
+        text += f" (in {origin.scope})"
+    return text + _via(origin)
 
 
 def _strategy_hint(value: str, vocabulary: Vocabulary) -> str:
@@ -169,14 +213,24 @@ def _strategy_hint(value: str, vocabulary: Vocabulary) -> str:
     return ""
 
 
+def _trace(flow: Flow, here: FileContext) -> tuple[Location, ...]:
+    """The path of one flow, for SARIF codeFlows: origin, each hop, the sink."""
+    origin = flow.origin
+    steps = [here.location(origin.path, origin.node, "origin")]
+    steps += [here.location(step.path, step.node, step.text) for step in origin.steps]
+    steps.append(here.location(flow.path, flow.sink.argument, flow.sink.label))
+    return tuple(steps)
+
+
 def inverted_conditional_findings(
-    conditionals: Iterable[InvertedConditional],
+    conditionals: dict[int, InvertedConditional],
     flows: Iterable[Flow],
     device_map_uses: Iterable[DeviceMapUse],
     vocabulary: Vocabulary,
-    positions: Positions,
+    here: FileContext,
 ) -> list[Finding]:
-    """DEV001 for each conditional whose invalid literal reaches a sink."""
+    """DEV001 for each conditional of this file whose invalid literal reaches a sink."""
+    positions = here.positions
     reached: dict[int, list[Flow]] = {}
     for flow in flows:
         reached.setdefault(id(flow.origin.node), []).append(flow)
@@ -185,11 +239,11 @@ def inverted_conditional_findings(
         device_maps.setdefault(id(use.origin.node), []).append(use)
 
     findings = []
-    for cond in conditionals:
+    for cond in conditionals.values():
         sinks = sorted(reached.get(id(cond.invalid), ()), key=_sink_key)
         if not sinks:
             continue
-        first = sinks[0].sink
+        first = sinks[0]
         c, p = cond.concrete.value, cond.invalid.value
         c_token, p_token = positions.text(cond.concrete), positions.text(cond.invalid)
         new_c_token, new_p_token = _retyped(c_token, c, p), _retyped(p_token, p, c)
@@ -203,21 +257,27 @@ def inverted_conditional_findings(
             )
         message = (
             f"inverted device conditional turns {_quoted(c)} into {_quoted(p)}, which reaches "
-            f"{first.label} on line {first.argument.lineno}; use {_suggestion(cond, positions)}"
+            f"{first.sink.label} on {here.where(first.path, first.sink.argument.lineno)}{_via(first.origin)}; "
+            f"use {_suggestion(cond, positions)}"
         )
         fix_note = None
-        maps = sorted(device_maps.get(id(cond.invalid), ()), key=lambda u: u.keyword.value.lineno)
+        maps = sorted(device_maps.get(id(cond.invalid), ()), key=lambda u: (len(u.origin.steps), u.keyword.value.lineno))
         if maps and vocabulary.is_strategy(p):
             # device_map= accepted the strategy; after the swap it places the model on one device.
             fix_note = (
-                f"the fix also changes device_map= on line {maps[0].keyword.value.lineno}: it then receives "
+                f"the fix also changes device_map= on {here.where(maps[0].path, maps[0].keyword.value.lineno)}: it then receives "
                 f"{_quoted(c)} (one device) instead of {_quoted(p)} (a placement over all GPUs)"
             )
             message += f"; note: {fix_note}"
-        related = tuple(
-            Location(*positions.span(flow.sink.argument), label=flow.sink.label) for flow in sinks
+        seen: set[int] = set()
+        related = []
+        for flow in sinks:
+            if id(flow.sink.argument) not in seen:
+                seen.add(id(flow.sink.argument))
+                related.append(here.location(flow.path, flow.sink.argument, flow.sink.label))
+        findings.append(
+            Finding("DEV001", message, *positions.span(cond.node), edits, fix_note, tuple(related), _trace(first, here))
         )
-        findings.append(Finding("DEV001", message, *positions.span(cond.node), edits, fix_note, related))
     return findings
 
 
@@ -236,26 +296,61 @@ def _suggestion(cond: InvertedConditional, positions: Positions) -> str:
     return f"{p_text} if {test} else {subject}"
 
 
-def invalid_string_findings(flows: Iterable[Flow], vocabulary: Vocabulary, positions: Positions) -> list[Finding]:
-    """DEV002 once per sink argument reached by an invalid string not from a DEV001."""
-    by_argument: dict[int, list[Flow]] = {}
+def invalid_string_findings(flows: Iterable[Flow], vocabulary: Vocabulary, here: FileContext) -> list[Finding]:
+    """DEV002 once per place: the sink's argument when the sink is in this file, else the
+    literal (its value reaches a sink in another file)."""
+    groups: dict[int, list[Flow]] = {}
     for flow in flows:
-        if flow.origin.role != "conditional":
-            by_argument.setdefault(id(flow.sink.argument), []).append(flow)
+        at = flow.sink.argument if here.is_here(flow.path) else flow.origin.node
+        groups.setdefault(id(at), []).append(flow)
     findings = []
-    for group in by_argument.values():
-        group.sort(key=lambda f: (f.origin.node.lineno, f.origin.node.col_offset))
+    for group in groups.values():
+        group.sort(key=lambda f: (len(f.origin.steps), f.origin.node.lineno, f.origin.node.col_offset, f.sink.argument.lineno))
         flow = group[0]
         sink, origin = flow.sink, flow.origin
         value = origin.value
-        if origin.node is sink.argument:
+        if not here.is_here(flow.path):
+            at_node: ast.AST = origin.node
+            message = (
+                f"invalid device string {_quoted(value)} reaches {sink.label} on "
+                f"{here.where(flow.path, sink.argument.lineno)}{_via(origin)}"
+            )
+        elif origin.node is sink.argument:
+            at_node = sink.argument
             message = f"invalid device string {_quoted(value)} passed to {sink.label}"
         else:
-            message = f"invalid device string {_quoted(value)} reaches {sink.label}; it comes from {_origin_text(origin)}"
+            at_node = sink.argument
+            message = f"invalid device string {_quoted(value)} reaches {sink.label}; it comes from {_origin_text(origin, here)}"
             others = len({id(f.origin.node) for f in group}) - 1
             if others:
                 message += f" (and {others} more)"
         message += _strategy_hint(value, vocabulary)
-        related = () if origin.node is sink.argument else (Location(*positions.span(origin.node), label="origin"),)
-        findings.append(Finding("DEV002", message, *positions.span(sink.argument), related=related))
+        related = () if origin.node is sink.argument else (
+            here.location(origin.path, origin.node, "origin") if at_node is sink.argument
+            else here.location(flow.path, sink.argument, sink.label),
+        )
+        findings.append(
+            Finding("DEV002", message, *here.positions.span(at_node), related=related, steps=_trace(flow, here))
+        )
     return findings
+
+
+def findings_for(
+    tree: ast.Module,
+    flows: Iterable[Flow],
+    device_map_uses: Iterable[DeviceMapUse],
+    vocabulary: Vocabulary,
+    here: FileContext,
+) -> list[Finding]:
+    """DEV001 and DEV002 of one file: the flows whose literal is written in this file."""
+    own = [flow for flow in flows if here.is_here(flow.origin.path)]
+    conditionals = conditionals_of(tree, vocabulary) if own else {}
+    findings = inverted_conditional_findings(
+        conditionals,
+        [flow for flow in own if id(flow.origin.node) in conditionals],
+        [use for use in device_map_uses if here.is_here(use.origin.path)],
+        vocabulary,
+        here,
+    )
+    findings += invalid_string_findings([flow for flow in own if id(flow.origin.node) not in conditionals], vocabulary, here)
+    return sorted(findings, key=lambda f: f.sort_key)

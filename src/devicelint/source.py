@@ -185,6 +185,9 @@ def _is_inert(text: str, folded: str, start: int) -> bool:
         return True  # a dict key
     if before == "[" and after == "]" and _IDENTIFIER_END.search(before_text[:-1].rstrip()):
         return True  # a subscript key: cfg["gpu"]
-    if before_text.endswith(("device_map=", "device_map =")):
-        return True  # what device_map= receives is fine
+    for keyword in ("device_map=", "device_map ="):
+        if before_text.endswith(keyword):
+            # A keyword argument (after "(" or ","): what device_map= receives is fine. A
+            # variable that happens to be called device_map is judged by where it goes.
+            return before_text[: -len(keyword)].rstrip().endswith(("(", ","))
     return False

@@ -1,0 +1,118 @@
+"""Library knowledge, as data: which calls parse a device, which return a value they were
+given, which build a namespace. One entry each; sinks.py and the value follower read it.
+
+Adding a library sink is one ``SinkSpec`` line below. A call that is in neither the
+project nor this catalogue is unknown: its result is never followed, and a value passed
+into it is never reported.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SinkSpec:
+    """Where a callee takes its device: a positional index and/or a keyword name.
+
+    ``strict`` sinks report any non-device string literal written directly as the
+    argument; a non-strict one (positional ``.to(x)``, which other libraries use for
+    units) reports only the tracked mistakes ("auto", "gpu", ...). A name starting
+    with ``.`` is a method on any receiver.
+    """
+
+    name: str
+    position: int | None = None
+    keyword: str | None = None
+    strict: bool = True
+
+    def argument(self, call: ast.Call) -> ast.expr | None:
+        """The expression ``call`` passes here, if written out (also inside ``**{"device": x}``)."""
+        if self.keyword is not None:
+            for kw in call.keywords:
+                if kw.arg == self.keyword:
+                    return kw.value
+                if kw.arg is None and isinstance(kw.value, ast.Dict):
+                    for key, value in zip(kw.value.keys, kw.value.values):
+                        if isinstance(key, ast.Constant) and key.value == self.keyword:
+                            return value
+        if self.position is not None and len(call.args) > self.position:
+            preceding = call.args[: self.position + 1]
+            if not any(isinstance(a, ast.Starred) for a in preceding):
+                return call.args[self.position]
+        return None
+
+    @classmethod
+    def parse(cls, text: str) -> SinkSpec:
+        """Parse a user's ``extra-sinks`` entry: ``qualified.name[:ARG]``.
+
+        ARG is a position (``0``) or a keyword (``device``); without it the sink
+        takes the first positional argument or ``device=``. A name starting with
+        ``.`` is a method on any receiver (``.place``).
+        """
+        name, _, arg = text.strip().partition(":")
+        name = name.strip()
+        ident = name[1:] if name.startswith(".") else name
+        if not ident or not all(part.isidentifier() for part in ident.split(".")):
+            raise ValueError(f"invalid sink name {name!r} (expected e.g. mylib.place or mylib.place:device)")
+        arg = arg.strip()
+        if not arg:
+            return cls(name, position=0, keyword="device")
+        if arg.isdigit():
+            return cls(name, position=int(arg))
+        if arg.isidentifier():
+            return cls(name, keyword=arg)
+        raise ValueError(f"invalid sink argument {arg!r} in {text!r} (expected a position or a keyword name)")
+
+
+# Calls resolved through imports (``import torch as T``, ``from torch import device``).
+QUALIFIED_SINKS: tuple[SinkSpec, ...] = (
+    SinkSpec("torch.device", position=0, keyword="type"),
+    SinkSpec("torch.Generator", position=0, keyword="device"),
+    SinkSpec("torch.load", position=1, keyword="map_location"),
+    SinkSpec("torch.cuda.set_device", position=0, keyword="device"),
+    SinkSpec("torch.set_default_device", position=0, keyword="device"),
+    SinkSpec("torch.autocast", position=0, keyword="device_type"),
+    SinkSpec("torch.amp.autocast", position=0, keyword="device_type"),
+    SinkSpec("torch.amp.autocast_mode.autocast", position=0, keyword="device_type"),
+    SinkSpec("transformers.pipeline", keyword="device"),
+    SinkSpec("transformers.pipelines.pipeline", keyword="device"),
+)
+
+# Methods on any receiver: the receiver's type is unknown statically, and these names are torch's.
+METHOD_SINKS: tuple[SinkSpec, ...] = (
+    SinkSpec(".to", position=0, strict=False),
+    SinkSpec(".to", keyword="device"),
+    SinkSpec(".cuda", position=0, keyword="device"),
+    *(SinkSpec(f".new_{kind}", keyword="device") for kind in ("zeros", "ones", "empty", "full", "tensor")),
+)
+
+# Any other call into these packages takes its ``device=`` keyword as a device
+# (factories such as torch.zeros, *_like, torch.nn layer constructors).
+DEVICE_KEYWORD_PACKAGES: tuple[str, ...] = ("torch",)
+DEVICE_KEYWORD = "device"
+
+# Calls that return (a string form of) their only argument.
+PASSTHROUGH_CALLS: frozenset[str] = frozenset({"str"})
+
+# Calls that return their second argument (or ``default=``) when a key is missing:
+# (qualified name, role of the origin in messages).
+DEFAULT_RETURNING_CALLS: dict[str, str] = {
+    "os.getenv": "environment default",
+    "os.environ.get": "environment default",
+}
+
+# Calls that build a namespace from their keywords: name -> how a part is addressed.
+NAMESPACE_BUILDERS: dict[str, str] = {
+    "dict": "[{!r}]",
+    "types.SimpleNamespace": ".{}",
+    "argparse.Namespace": ".{}",
+}
+
+# Builtins that resolve by name when nothing in the module shadows them.
+BUILTIN_NAMES: frozenset[str] = frozenset({"str", "dict", "getattr"})
+
+# The keyword that only places a model and accepts strategies: never a sink, but a
+# DEV001 fix changes what it receives.
+PLACEMENT_KEYWORD = "device_map"

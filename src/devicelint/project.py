@@ -1,0 +1,452 @@
+"""The project around a file: which other files its imports name, parsed at most once per run.
+
+The import root of a file is the first directory above it that is not a package (no
+``__init__.py``), as Python finds it when the project is run from its root (ruff's
+``src`` roots do the same); the file's own directory is a root too, for scripts that
+import their neighbours. ``import mypkg.utils`` and ``from .config import X`` resolve
+to files under these roots. A module that cannot be found, read or parsed is unknown:
+never an error, only less to follow.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import os
+import re
+import stat
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from devicelint.source import decode, parse, split_lines
+
+# A module bigger than this is not read to follow values into it (it is still checked
+# itself when named on the command line).
+MAX_MODULE_BYTES = 2 * 1024 * 1024
+# How many importers of one module are read to follow a value out of it.
+MAX_IMPORTERS = 64
+# A project with more modules than this is searched for importers in the module's own
+# package only (the index reads every file it covers).
+MAX_INDEXED_FILES = 2_000
+# The modules kept between files of a run, by the size of their text (least recently
+# used ones go first); a module read again after that is parsed again.
+MAX_CACHED_TEXT = 4 * 1024 * 1024
+
+
+class ModuleInfo:
+    """One module: its text, and (parsed on first use) its tree and top-level names.
+
+    Reading a module is cheap and parsing it is not, so a module of the project that
+    is only looked at (does it hold a tracked string?) is never parsed.
+    """
+
+    def __init__(
+        self, path: str, text: str, name: str | None, is_package: bool = False, tree: ast.Module | None = None
+    ) -> None:
+        self.path = path
+        self.text = text
+        self.name = name  # dotted module name under its import root; None for a notebook or stdin
+        self.is_package = is_package
+        if tree is not None:
+            self.__dict__["tree"] = tree
+
+    @cached_property
+    def tree(self) -> ast.Module:
+        """The parsed module; an empty one if it does not parse (it is then unknown)."""
+        try:
+            return parse(self.text, self.path)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return ast.Module(body=[], type_ignores=[])
+
+    @cached_property
+    def lines(self) -> list[str]:
+        return split_lines(self.text)
+
+    @cached_property
+    def package(self) -> str | None:
+        """The package relative imports start from."""
+        if self.name is None:
+            return None
+        return self.name if self.is_package else self.name.rpartition(".")[0]
+
+    @cached_property
+    def definitions(self) -> dict[str, ast.stmt]:
+        """Top-level functions and classes by name (inside if/try too; the last one wins)."""
+        found: dict[str, ast.stmt] = {}
+        for stmt in _top_level(self.tree.body):
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                found[stmt.name] = stmt
+        return found
+
+    @cached_property
+    def imports(self) -> dict[str, str]:
+        """Local name -> absolute qualified name, from every import statement of the module.
+
+        Function-level imports count for the whole module: import scopes are not
+        modelled, and a name imported twice differently is rare.
+        """
+        table: dict[str, str] = {}
+        for node in statements(self.tree.body):
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.asname:
+                        table[alias.asname] = alias.name
+                    else:
+                        top = alias.name.split(".", 1)[0]
+                        table[top] = top
+            elif isinstance(node, ast.ImportFrom):
+                base = self.absolute(node.module, node.level)
+                if base is None:
+                    continue
+                for alias in node.names:
+                    if alias.name != "*":
+                        table[alias.asname or alias.name] = f"{base}.{alias.name}" if base else alias.name
+        return table
+
+    @cached_property
+    def text_imports(self) -> dict[str, str]:
+        """``imports`` read from the text alone (no parse): enough to follow a re-export
+        through a module that is never analysed itself."""
+        table: dict[str, str] = {}
+        for match in _FROM_IMPORT.finditer(self.text):
+            base = self.absolute(match["module"] or None, len(match["dots"]))
+            if base is None:
+                continue
+            for part in match["names"].strip("()").replace("\\\n", ",").replace("\n", ",").split(","):
+                words = part.split("#", 1)[0].split()
+                if len(words) in (1, 3) and words[0] != "*" and words[0].isidentifier():
+                    table[words[-1]] = f"{base}.{words[0]}" if base else words[0]
+        for match in _PLAIN_IMPORT.finditer(self.text):
+            for part in match[1].split(","):
+                words = part.split()
+                if len(words) == 3 and words[1] == "as":
+                    table[words[2]] = words[0]
+                elif len(words) == 1:
+                    table[words[0].split(".", 1)[0]] = words[0].split(".", 1)[0]
+        return table
+
+    def defines(self, name: str) -> bool:
+        """Whether the text may define ``name`` with def or class (a test before a parse)."""
+        return _after_keyword(self.text, "def ", name) or _after_keyword(self.text, "class ", name)
+
+    def absolute(self, module: str | None, level: int) -> str | None:
+        """``from ..x import`` -> the absolute module name, or None when it leaves the tree."""
+        if level == 0:
+            return module
+        package = self.package
+        if package is None:
+            return None
+        parts = package.split(".") if package else []
+        if level - 1 > len(parts):
+            return None
+        base = parts[: len(parts) - (level - 1)]
+        if module:
+            base.append(module)
+        return ".".join(base)
+
+    @cached_property
+    def classes(self) -> dict[str, ast.ClassDef]:
+        return {name: node for name, node in self.definitions.items() if isinstance(node, ast.ClassDef)}
+
+
+def _after_keyword(text: str, keyword: str, name: str) -> bool:
+    """``keyword`` directly followed by the identifier ``name`` somewhere in ``text``."""
+    needle = keyword + name
+    start = text.find(needle)
+    while start >= 0:
+        end = start + len(needle)
+        if end == len(text) or not (text[end].isalnum() or text[end] == "_"):
+            return True
+        start = text.find(needle, end)
+    return False
+
+
+_FROM_IMPORT = re.compile(
+    r"(?m)^[ \t]*from[ \t]+(?P<dots>\.*)(?P<module>[\w.]*)[ \t]+import[ \t]+(?P<names>\([^)]*\)|[^\n#;]*)"
+)
+_PLAIN_IMPORT = re.compile(r"(?m)^[ \t]*import[ \t]+([^\n#;]+)")
+
+
+_BLOCKS = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
+def statements(body: list[ast.stmt]):
+    """Every statement at any depth, without walking expressions (much cheaper than ast.walk)."""
+    stack = [body]
+    while stack:
+        for stmt in stack.pop():
+            yield stmt
+            for field in _BLOCKS:
+                block = getattr(stmt, field, None)
+                if block:
+                    stack.append(block)
+
+
+def _top_level(body: list[ast.stmt]):
+    for stmt in body:
+        yield stmt
+        if isinstance(stmt, (ast.If, ast.Try, getattr(ast, "TryStar", ast.Try))):
+            for block in (stmt.body, stmt.orelse, getattr(stmt, "finalbody", [])):
+                yield from _top_level(block)
+            for handler in getattr(stmt, "handlers", []):
+                yield from _top_level(handler.body)
+
+
+def import_root(path: str) -> tuple[str, str | None, bool]:
+    """(import root, dotted module name, is a package's __init__) for a file path."""
+    absolute = os.path.abspath(path)
+    directory, filename = os.path.split(absolute)
+    stem = filename.rsplit(".", 1)[0]
+    is_package = stem == "__init__"
+    parts = [] if is_package else [stem]
+    while os.path.isfile(os.path.join(directory, "__init__.py")):
+        directory, package = os.path.split(directory)
+        parts.insert(0, package)
+        if not package:
+            break
+    name = ".".join(parts) if parts and all(p.isidentifier() for p in parts) else None
+    return directory, name, is_package
+
+
+@dataclass(eq=False)
+class Project:
+    """The modules of the trees a run touches, each read and parsed at most once."""
+
+    _modules: OrderedDict[str, ModuleInfo | None] = field(default_factory=OrderedDict)
+    _cached_text: int = 0
+    _by_name: dict[tuple[str, str], str | None] = field(default_factory=dict)
+    _index: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    _files: dict[str, list[str]] = field(default_factory=dict)
+    _importers: dict[tuple[int, frozenset[str]], list[ModuleInfo]] = field(default_factory=dict)
+
+    # -- modules --------------------------------------------------------------
+
+    def module_at(self, path: str, text: str | None = None, tree: ast.Module | None = None) -> ModuleInfo | None:
+        """The module of a file: the text and tree given (the file being checked) or read from disk."""
+        key = path if os.path.isabs(path) else os.path.abspath(path)
+        if text is not None:
+            _, name, is_package = import_root(path)
+            info: ModuleInfo | None = ModuleInfo(path, text, name if not _is_pseudo(path) else None, is_package, tree)
+            self._remember(key, info)
+            return info
+        if key in self._modules:
+            self._modules.move_to_end(key)
+            return self._modules[key]
+        info = _load(path)
+        self._remember(key, info)
+        return info
+
+    def _remember(self, key: str, info: ModuleInfo | None) -> None:
+        old = self._modules.pop(key, None)
+        if old is not None:
+            self._cached_text -= len(old.text)
+        self._modules[key] = info
+        self._cached_text += len(info.text) if info is not None else 0
+        while self._cached_text > MAX_CACHED_TEXT and len(self._modules) > 1:
+            _, evicted = self._modules.popitem(last=False)
+            self._cached_text -= len(evicted.text) if evicted is not None else 0
+
+    def forget(self, module: ModuleInfo) -> None:
+        """Drop a module given by text (a checked file) once its check is done: later files
+        that import it read it again, so the cache holds files read from disk only."""
+        key = module.path if os.path.isabs(module.path) else os.path.abspath(module.path)
+        if self._modules.get(key) is module:
+            del self._modules[key]
+            self._cached_text -= len(module.text)
+
+    def lines_of(self, path: str) -> list[str] | None:
+        module = self.module_at(path)
+        return module.lines if module is not None else None
+
+    def resolve(self, importer: ModuleInfo, qualified: str) -> tuple[ModuleInfo, list[str]] | None:
+        """``mypkg.utils.pick`` -> (the module mypkg/utils.py, ["pick"]), searching the import
+        roots of ``importer``; None outside the project."""
+        if _is_pseudo(importer.path):
+            return None
+        parts = qualified.split(".")
+        for cut in range(len(parts), 0, -1):
+            path = self._find(importer, ".".join(parts[:cut]))
+            if path is not None:
+                module = self.module_at(path)
+                if module is not None:
+                    return module, parts[cut:]
+        return None
+
+    def _find(self, importer: ModuleInfo, dotted: str) -> str | None:
+        key = (os.path.dirname(os.path.abspath(importer.path)), dotted)
+        if key in self._by_name:
+            return self._by_name[key]
+        found = None
+        for root in _roots(importer.path):
+            base = os.path.join(root, *dotted.split("."))
+            for candidate in (base + ".py", os.path.join(base, "__init__.py")):
+                if _is_small_regular_file(candidate):
+                    found = candidate
+                    break
+            if found:
+                break
+        self._by_name[key] = found
+        return found
+
+    # -- importers --------------------------------------------------------------
+
+    def importers(self, module: ModuleInfo, names: set[str]) -> list[ModuleInfo]:
+        """Modules of the same project that import ``module`` and mention one of ``names``.
+
+        An index of the import statements of the project's files is built once per run
+        from their bytes (no parse); only the files it names, and whose bytes mention one
+        of ``names``, are read as modules. At most MAX_IMPORTERS of them. The project is
+        the import root (for installed packages: the module's top-level package); where
+        that holds more than MAX_INDEXED_FILES modules, the module's own package.
+        """
+        if module.name is None or not names or _is_pseudo(module.path):
+            return []
+        key = (id(module), frozenset(names))
+        if key not in self._importers:
+            mention = re.compile(rb"\b(?:" + b"|".join(re.escape(n.encode()) for n in sorted(names)) + rb")\b")
+            own = os.path.abspath(module.path)
+            found: list[ModuleInfo] = []
+            for path in self._index_for(module).get(module.name, ()):
+                data = _read_small(path) if path != own else None
+                if data is None or not mention.search(data):
+                    continue
+                other = self.module_at(path)
+                if other is not None:
+                    found.append(other)
+                if len(found) >= MAX_IMPORTERS:
+                    break
+            self._importers[key] = found
+        return self._importers[key]
+
+    def _index_for(self, module: ModuleInfo) -> dict[str, list[str]]:
+        root = import_root(module.path)[0]
+        assert module.name is not None
+        base = root
+        if os.path.basename(root) in ("site-packages", "dist-packages"):
+            base = os.path.join(root, module.name.split(".", 1)[0])
+        files = self._py_files(base)
+        if len(files) > MAX_INDEXED_FILES:
+            base = os.path.dirname(os.path.abspath(module.path))
+            files = self._py_files(base)[: MAX_INDEXED_FILES]
+        index = self._index.get(base)
+        if index is None:
+            index = self._index[base] = {}
+            for path in files:
+                data = _read_small(path)
+                if data is not None and b"import" in data:
+                    for name in _imported_modules(data, _package_of(root, path)):
+                        index.setdefault(name, []).append(path)
+        return index
+
+    def _py_files(self, base: str) -> list[str]:
+        """The .py files under ``base`` (sorted; at most one more than MAX_INDEXED_FILES)."""
+        files = self._files.get(base)
+        if files is None:
+            files = self._files[base] = []
+            for directory, subdirs, filenames in os.walk(os.path.abspath(base)):
+                subdirs[:] = sorted(d for d in subdirs if not d.startswith(".") and d not in _SKIPPED_DIRS)
+                files.extend(os.path.join(directory, f) for f in sorted(filenames) if f.endswith(".py"))
+                if len(files) > MAX_INDEXED_FILES:
+                    break
+        return files
+
+
+_SKIPPED_DIRS = frozenset({"__pycache__", "node_modules", "site-packages", "build", "dist", "venv", "env"})
+
+
+def _package_of(root: str, path: str) -> list[str]:
+    relative = os.path.relpath(path, root)[: -len(".py")].split(os.sep)
+    return relative[:-1]  # the package a relative import starts from (also for __init__)
+
+
+def _imported_modules(data: bytes, package: list[str]) -> set[str]:
+    """The absolute module names a file's import statements name (and ``from`` names, which
+    may be submodules). A byte scan: each ``import`` word, then its line."""
+    found: set[str] = set()
+    at = data.find(b"import")
+    while at >= 0:
+        start = data.rfind(b"\n", 0, at) + 1
+        end = data.find(b"\n", at)
+        end = len(data) if end < 0 else end
+        line = data[start:end].strip()
+        if line.startswith(b"(") or not line.startswith((b"from", b"import")):
+            at = data.find(b"import", end)
+            continue
+        if line.endswith(b"(") or line.endswith(b"\\"):  # a continued import: up to the closing paren
+            close = data.find(b")", end)
+            end = len(data) if close < 0 else close
+            line = data[start:end].replace(b"\\", b" ").replace(b"\n", b" ").replace(b"(", b" ")
+        _add_imports(line.decode("utf-8", "replace"), package, found)
+        at = data.find(b"import", end)
+    return found
+
+
+def _add_imports(line: str, package: list[str], found: set[str]) -> None:
+    words = line.split("#", 1)[0].replace(",", " , ").split()
+    if len(words) >= 2 and words[0] == "import":
+        for part in " ".join(words[1:]).split(","):
+            name = part.split()[0] if part.split() else ""
+            if name.replace(".", "").replace("_", "").isalnum():
+                found.add(name)
+    elif len(words) >= 4 and words[0] == "from" and words[2] == "import":
+        module = words[1]
+        level = len(module) - len(module.lstrip("."))
+        if level and level - 1 > len(package):
+            return
+        base = package[: len(package) - (level - 1)] if level else []
+        if module.lstrip("."):
+            base = [*base, module.lstrip(".")]
+        if not base:
+            return
+        dotted = ".".join(base)
+        found.add(dotted)
+        for part in " ".join(words[3:]).split(","):
+            name = part.split()[0] if part.split() else ""
+            if name.isidentifier():
+                found.add(f"{dotted}.{name}")
+
+
+def _roots(path: str) -> list[str]:
+    return _roots_of_directory(os.path.dirname(os.path.abspath(path)))
+
+
+@functools.lru_cache(maxsize=4096)
+def _roots_of_directory(own: str) -> list[str]:
+    root = import_root(os.path.join(own, "_.py"))[0]
+    return [root] if root == own else [root, own]
+
+
+def _is_pseudo(path: str) -> bool:
+    """``<stdin>``, ``<unknown>``: source that stands alone, outside any project."""
+    return path.startswith("<")
+
+
+def _is_small_regular_file(path: str) -> bool:
+    try:
+        info = os.stat(path)
+    except (OSError, ValueError):
+        return False
+    return stat.S_ISREG(info.st_mode) and info.st_size <= MAX_MODULE_BYTES
+
+
+def _read_small(path: str) -> bytes | None:
+    if not _is_small_regular_file(path):
+        return None
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(MAX_MODULE_BYTES + 1)
+    except (OSError, ValueError):
+        return None
+
+
+def _load(path: str) -> ModuleInfo | None:
+    data = _read_small(path)
+    if data is None or len(data) > MAX_MODULE_BYTES:
+        return None
+    try:
+        text = decode(data).text
+    except (SyntaxError, UnicodeError, LookupError, ValueError):
+        return None
+    _, name, is_package = import_root(path)
+    return ModuleInfo(path, text, name, is_package)
