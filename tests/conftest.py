@@ -36,7 +36,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def pytest_report_header(config: pytest.Config) -> str:
     if speed.FULL:
         return "devicelint: full run (--slow): slow tests included, property tests at full example counts"
-    return "devicelint: quick run: slow tests deselected, property tests at a tenth of their examples (--slow runs everything)"
+    return "devicelint: quick run: slow tests deselected, property tests at a twentieth of their examples (--slow runs everything)"
 
 
 @pytest.fixture

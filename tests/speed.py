@@ -13,10 +13,10 @@ from __future__ import annotations
 FULL = False
 
 # Property tests run this share of their examples in the quick run (at least QUICK_MIN).
-QUICK_SHARE = 0.1
+QUICK_SHARE = 0.05
 QUICK_MIN = 10
 
 
 def examples(full: int) -> int:
-    """``full`` examples in the full run, a tenth of them (at least 10) in the quick run."""
+    """``full`` examples in the full run, a twentieth of them (at least 10) in the quick run."""
     return full if FULL else max(QUICK_MIN, min(full, round(full * QUICK_SHARE)))

@@ -40,7 +40,7 @@ FIXTURES = sorted(RULE_FIXTURES.glob("*.py")) + [ROOT / "fixtures" / "qwen2_audi
 
 
 def quick(full: int) -> settings:
-    """``full`` examples in the full run (``pytest --slow``), a tenth in the quick run."""
+    """``full`` examples in the full run (``pytest --slow``), a twentieth in the quick run."""
     return settings(
         max_examples=examples(full), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]
     )

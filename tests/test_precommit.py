@@ -295,6 +295,29 @@ def test_config_hooks_honour_extend_exclude(tmp_path, hook_repo, pre_commit_env)
     assert paths["vendored/bug.py"].read_bytes() == BUGGY
 
 
+def readme_config_from_a_checkout(clone: Path, rev: str) -> bytes:
+    """README's "from a checkout" .pre-commit-config.yaml with its placeholders filled in."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("From a checkout (works today)") :]
+    block = re.search(r"```yaml\n(.*?)```", section, re.DOTALL).group(1)
+    text = "\n".join(line[3:] if line.startswith("   ") else line for line in block.splitlines()) + "\n"
+    assert "/path/to/devicelint" in text and "COMMIT" in text
+    return text.replace("/path/to/devicelint", str(clone)).replace("COMMIT", rev).encode()
+
+
+@pytest.mark.slow
+def test_readme_config_from_a_checkout_works(tmp_path, hook_repo, pre_commit_env) -> None:
+    """The configuration README shows as working today, with a real checkout path and commit."""
+    repo = tmp_path / "project"
+    clone, rev = hook_repo
+    paths = project(repo, {".pre-commit-config.yaml": readme_config_from_a_checkout(clone, rev), "bug.py": BUGGY}, pre_commit_env)
+    result = pre_commit("run", "--all-files", cwd=repo, env=pre_commit_env)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert hook_result(result.stdout, "devicelint") == "Failed"
+    assert "bug.py:5:14: DEV001" in result.stdout
+    assert paths["bug.py"].read_bytes() == BUGGY
+
+
 @pytest.mark.slow
 def test_config_hooks_with_no_python_files(tmp_path, hook_repo, pre_commit_env) -> None:
     repo = tmp_path / "project"

@@ -720,7 +720,9 @@ def leftover_temps(root: Path) -> list[Path]:
     return sorted(p for p in root.rglob("*") if p.is_file() and p.name.startswith(".devicelint-"))
 
 
-@pytest.mark.parametrize("at", [1, 2, 9, 17, 24])
+# The quick run crashes at the first and a middle rename; --slow adds the rest.
+@pytest.mark.parametrize("at", [1, pytest.param(2, marks=pytest.mark.slow), 9, pytest.param(17, marks=pytest.mark.slow),
+                                pytest.param(24, marks=pytest.mark.slow)])
 @pytest.mark.parametrize("mode", ["before", "after"])
 def test_crash_during_fix_leaves_old_or_new_files(tmp_path: Path, mode: str, at: int) -> None:
     root = tmp_path / "tree"
@@ -750,7 +752,7 @@ def test_crash_during_fix_leaves_old_or_new_files(tmp_path: Path, mode: str, at:
     assert leftover_temps(root) == []
 
 
-@pytest.mark.parametrize("at", [1, 5, 12])
+@pytest.mark.parametrize("at", [pytest.param(1, marks=pytest.mark.slow), 5, pytest.param(12, marks=pytest.mark.slow)])
 def test_interrupt_during_fix_cleans_up(tmp_path: Path, at: int) -> None:
     """A KeyboardInterrupt raised at the rename: the temporary file is removed, exit 130."""
     root = tmp_path / "tree"
