@@ -12,7 +12,7 @@
 # Exit status: pytest's, except that "no test collected" (5) is a failure here (1).
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
-python="${PYTHON:-python}"
+python="${PYTHON:-$(command -v python || command -v python3)}"  # a bare machine may have only python3
 export PYTHONPATH="$PWD/src${PYTHONPATH:+:$PYTHONPATH}"
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 "$python" - <<'PY' || exit 1
