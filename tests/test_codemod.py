@@ -1,8 +1,10 @@
-"""The libcst front end, run by libcst's own CLI in a subprocess, against ``devicelint fix``.
+"""The libcst front end, run by libcst's own CLI, against ``devicelint fix``.
 
     python -m libcst.tool codemod -x devicelint.codemod.FixInvertedDeviceConditional --no-format PATH
 
-Both must rewrite exactly the same files to exactly the same bytes.
+Both must rewrite exactly the same files to exactly the same bytes. The command runs through
+``libcst.tool.main`` in this process (importing libcst's tool costs about a second per
+process); ``test_codemod_on_a_single_file`` also runs it as a real subprocess.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import ROOT, devicelint
+from helpers import ROOT, devicelint, in_process
 from test_fix_cli import (
     BENIGN,
     BROKEN,
@@ -35,6 +37,15 @@ CODEMOD = "devicelint.codemod.FixInvertedDeviceConditional"
 
 
 def codemod(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``python -m libcst.tool codemod ...`` through ``libcst.tool.main`` in this process."""
+    from libcst.tool import main
+
+    argv = ["codemod", "-x", CODEMOD, "--no-format", *map(str, args)]
+    return in_process(lambda a: main("python -m libcst.tool", a), argv, cwd=cwd)
+
+
+def codemod_process(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """The real ``python -m libcst.tool codemod ...`` in a subprocess."""
     return subprocess.run(
         [sys.executable, "-m", "libcst.tool", "codemod", "-x", CODEMOD, "--no-format", *map(str, args)],
         cwd=cwd,
@@ -108,12 +119,13 @@ def test_codemod_rewrites_exactly_what_devicelint_fix_rewrites(tmp_path) -> None
             assert fingerprint(by_codemod / name) == before[name], f"{name} was written"
 
 
-def test_codemod_on_a_single_file(tmp_path) -> None:
+@pytest.mark.parametrize("run", [codemod, codemod_process], ids=["main", "process"])
+def test_codemod_on_a_single_file(tmp_path, run) -> None:
     path = make(tmp_path, {"bug.py": BUGGY})["bug.py"]
-    result = codemod(path, cwd=tmp_path)
+    result = run(path, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert path.read_bytes() == BUGGY_FIXED
-    again = codemod(path, cwd=tmp_path)
+    again = run(path, cwd=tmp_path)
     assert again.returncode == 0 and transformed(again) == 0
     assert path.read_bytes() == BUGGY_FIXED
 

@@ -317,6 +317,7 @@ def test_jobs_1_and_2_give_the_same_output_and_results(tmp_path, mode) -> None:
         assert stdout.endswith(f"{verb} 60 problems in 40 files; 20 problems remaining (not fixable).\n")
 
 
+@pytest.mark.slow  # the bar shows only in runs longer than 0.5 s: this fixes 3000 conditionals twice
 def test_progress_bar_only_on_a_terminal(tmp_path) -> None:
     """With stderr on a pseudo-terminal the bar appears there; stdout is the same as without."""
     body = "".join(

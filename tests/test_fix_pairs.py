@@ -1,7 +1,8 @@
 """DEV001 fixes as (source, expected) pairs, byte for byte, pyupgrade style.
 
-Every pair is checked twice: in process (``analyze_text`` + ``fix_text``, the code every
-front end shares) and through the real ``devicelint fix`` on a file. The expected texts
+Every pair is checked twice: through the engine (``analyze_text`` + ``fix_text``, the code
+every front end shares) and through ``devicelint fix`` on a file (``devicelint.cli.main`` in
+process; a few pairs also through the real ``python -m devicelint`` in a subprocess). The expected texts
 are written out by hand from the spec: the fix swaps the concrete literal C and the
 invalid literal P of the conditional, each keeping its own quotes, and nothing else.
 """
@@ -9,7 +10,7 @@ invalid literal P of the conditional, each keeping its own quotes, and nothing e
 from __future__ import annotations
 
 import pytest
-from helpers import devicelint
+from helpers import devicelint, devicelint_process
 
 from devicelint.analysis import analyze_text
 from devicelint.rewrite import fix_text
@@ -642,7 +643,20 @@ def test_several_findings_are_fixed_at_once() -> None:
     MUST_CHANGE + [pytest.param(p.values[0], p.values[0], id=p.id) for p in MUST_NOT_CHANGE],
 )
 def test_fix_pair_through_the_cli(tmp_path, source: str, expected: str) -> None:
-    """The same pairs, as files, through the real ``devicelint fix``."""
+    """The same pairs, as files, through ``devicelint fix`` (in process)."""
+    _check_cli_fix(devicelint, tmp_path, source, expected)
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [MUST_CHANGE[0], MUST_CHANGE[-1], pytest.param(MUST_NOT_CHANGE[0].values[0], MUST_NOT_CHANGE[0].values[0], id=MUST_NOT_CHANGE[0].id)],
+)
+def test_fix_pair_through_a_real_process(tmp_path, source: str, expected: str) -> None:
+    """A few pairs through the real ``python -m devicelint fix`` in a subprocess."""
+    _check_cli_fix(devicelint_process, tmp_path, source, expected)
+
+
+def _check_cli_fix(devicelint, tmp_path, source: str, expected: str) -> None:
     path = tmp_path / "case.py"
     path.write_bytes(source.encode("utf-8"))
     before = path.stat()

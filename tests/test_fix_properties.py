@@ -27,6 +27,7 @@ import pytest
 from helpers import ROOT, RULE_FIXTURES
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from speed import examples
 from strategies import module
 
 from devicelint.analysis import DEFAULT_SETTINGS, analyze_text
@@ -38,10 +39,10 @@ VOCABULARY = DEFAULT_SETTINGS.vocabulary
 FIXTURES = sorted(RULE_FIXTURES.glob("*.py")) + [ROOT / "fixtures" / "qwen2_audio" / "buggy_loader.py"]
 
 
-def quick(examples: int) -> settings:
-    """Modest example counts: the whole file runs in well under a minute."""
+def quick(full: int) -> settings:
+    """``full`` examples in the full run (``pytest --slow``), a twentieth in the quick run."""
     return settings(
-        max_examples=examples, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]
+        max_examples=examples(full), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]
     )
 
 

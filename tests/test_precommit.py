@@ -5,7 +5,8 @@ before anything is committed), and a ``.pre-commit-config.yaml`` that names a te
 clone of the working tree by path and commit (``rev:``), as a user's project would.
 pre-commit builds each hook environment by pip-installing devicelint from the repository;
 ``PRE_COMMIT_HOME`` is one directory per session, so the config-based environment is
-built once (``try-repo`` always builds its own, in a temporary store).
+built once (``try-repo`` always builds its own, in a temporary store). Building a hook
+environment takes tens of seconds, so those tests are marked ``slow`` (``pytest --slow``).
 """
 
 from __future__ import annotations
@@ -91,12 +92,41 @@ def hook_result(output: str, name: str) -> str:
 def test_manifest_declares_both_hooks_serial() -> None:
     hooks = {hook["id"]: hook for hook in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
     assert set(hooks) == set(HOOK_IDS)
-    assert hooks["devicelint"]["entry"] == "devicelint check --files"
-    assert hooks["devicelint-fix"]["entry"] == "devicelint fix --files --exit-non-zero-on-fix"
+    assert hooks["devicelint"]["entry"] == "devicelint check --force-exclude --files"
+    assert hooks["devicelint-fix"]["entry"] == "devicelint fix --force-exclude --files --exit-non-zero-on-fix"
     for hook in hooks.values():
         assert hook["language"] == "python"
         assert hook["require_serial"] is True  # one devicelint process per run: its own pool uses the cores
         assert "python" in hook.get("types_or", hook.get("types", []))
+
+
+def manifest_entries() -> dict[str, list[str]]:
+    """Each hook's entry, split into arguments after ``devicelint``."""
+    hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    return {hook["id"]: hook["entry"].split()[1:] for hook in hooks}
+
+
+EXCLUDING_PYPROJECT = b'[tool.devicelint]\nextend-exclude = ["vendored/"]\n'
+
+
+@pytest.mark.parametrize("hook", HOOK_IDS)
+def test_hook_entries_apply_the_configured_excludes_to_the_files_passed(tmp_path, hook: str) -> None:
+    """The manifest's own entry, called as pre-commit calls it (every file by name): a file
+    under an ``extend-exclude`` folder is neither reported nor rewritten, the others are."""
+    paths = make(
+        tmp_path, {"pyproject.toml": EXCLUDING_PYPROJECT, "vendored/bug.py": BUGGY, "src/bug.py": BUGGY, "src/clean.py": CLEAN}
+    )
+    result = devicelint(*manifest_entries()[hook], "vendored/bug.py", "src/bug.py", "src/clean.py", cwd=tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "vendored" not in result.stdout + result.stderr
+    assert paths["vendored/bug.py"].read_bytes() == BUGGY
+    if hook == "devicelint":
+        assert "src/bug.py:5:14: DEV001" in result.stdout
+    else:
+        assert paths["src/bug.py"].read_bytes() == BUGGY_FIXED
+    only_excluded = devicelint(*manifest_entries()[hook], "vendored/bug.py", cwd=tmp_path)
+    assert (only_excluded.returncode, only_excluded.stderr) == (0, "")
+    assert paths["vendored/bug.py"].read_bytes() == BUGGY
 
 
 @pytest.mark.parametrize("command", ["check", "fix"])
@@ -131,6 +161,7 @@ def working_tree_is_installable() -> None:
     )
 
 
+@pytest.mark.slow
 def test_try_repo_check_hook(tmp_path, pre_commit_env, working_tree_is_installable) -> None:
     repo = tmp_path / "project"
     project(repo, {"bug.py": BUGGY, "clean.py": CLEAN, "benign.py": BENIGN}, pre_commit_env)
@@ -146,6 +177,7 @@ def test_try_repo_check_hook(tmp_path, pre_commit_env, working_tree_is_installab
     assert hook_result(passing.stdout, "devicelint") == "Passed"
 
 
+@pytest.mark.slow
 def test_try_repo_fix_hook(tmp_path, pre_commit_env, working_tree_is_installable) -> None:
     repo = tmp_path / "project"
     paths = project(repo, {"bug.py": BUGGY, "two.py": TWO_BUGS, "benign.py": BENIGN}, pre_commit_env)
@@ -166,6 +198,7 @@ def test_try_repo_fix_hook(tmp_path, pre_commit_env, working_tree_is_installable
     assert paths["bug.py"].read_bytes() == BUGGY_FIXED
 
 
+@pytest.mark.slow
 def test_try_repo_with_no_python_files(tmp_path, pre_commit_env) -> None:
     repo = tmp_path / "project"
     project(repo, {"notes.txt": b'device = "auto" if device == "cuda" else device\n', "bug.py": BUGGY}, pre_commit_env)
@@ -201,6 +234,7 @@ def configured_project(path: Path, files: dict[str, bytes], hook_repo: tuple[Pat
     return project(path, files, env)
 
 
+@pytest.mark.slow
 def test_config_hooks_on_300_files_at_once(tmp_path, hook_repo, pre_commit_env) -> None:
     files: dict[str, bytes] = {}
     expected: dict[str, bytes] = {}
@@ -238,6 +272,53 @@ def test_config_hooks_on_300_files_at_once(tmp_path, hook_repo, pre_commit_env) 
     assert hook_result(again.stdout, "devicelint (fix)") == "Passed"
 
 
+@pytest.mark.slow
+def test_config_hooks_honour_extend_exclude(tmp_path, hook_repo, pre_commit_env) -> None:
+    """pre-commit passes every file by name; ``extend-exclude`` in the project's pyproject
+    still keeps a vendored file out of both hooks (the entries pass --force-exclude)."""
+    repo = tmp_path / "project"
+    paths = configured_project(
+        repo, {"pyproject.toml": EXCLUDING_PYPROJECT, "vendored/bug.py": BUGGY, "src/bug.py": BUGGY}, hook_repo, pre_commit_env
+    )
+    check = pre_commit("run", "devicelint", "--all-files", cwd=repo, env=pre_commit_env)
+    assert check.returncode == 1, check.stdout + check.stderr
+    assert "src/bug.py:5:14: DEV001" in check.stdout
+    assert "vendored" not in check.stdout
+    fix = pre_commit("run", "devicelint-fix", "--all-files", cwd=repo, env=pre_commit_env)
+    assert fix.returncode == 1, fix.stdout + fix.stderr
+    assert paths["src/bug.py"].read_bytes() == BUGGY_FIXED
+    assert paths["vendored/bug.py"].read_bytes() == BUGGY
+    only_vendored = pre_commit("run", "--files", "vendored/bug.py", cwd=repo, env=pre_commit_env)
+    assert only_vendored.returncode == 0, only_vendored.stdout + only_vendored.stderr
+    assert hook_result(only_vendored.stdout, "devicelint") == "Passed"
+    assert hook_result(only_vendored.stdout, "devicelint (fix)") == "Passed"
+    assert paths["vendored/bug.py"].read_bytes() == BUGGY
+
+
+def readme_config_from_a_checkout(clone: Path, rev: str) -> bytes:
+    """README's "from a checkout" .pre-commit-config.yaml with its placeholders filled in."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("From a checkout (works today)") :]
+    block = re.search(r"```yaml\n(.*?)```", section, re.DOTALL).group(1)
+    text = "\n".join(line[3:] if line.startswith("   ") else line for line in block.splitlines()) + "\n"
+    assert "/path/to/devicelint" in text and "COMMIT" in text
+    return text.replace("/path/to/devicelint", str(clone)).replace("COMMIT", rev).encode()
+
+
+@pytest.mark.slow
+def test_readme_config_from_a_checkout_works(tmp_path, hook_repo, pre_commit_env) -> None:
+    """The configuration README shows as working today, with a real checkout path and commit."""
+    repo = tmp_path / "project"
+    clone, rev = hook_repo
+    paths = project(repo, {".pre-commit-config.yaml": readme_config_from_a_checkout(clone, rev), "bug.py": BUGGY}, pre_commit_env)
+    result = pre_commit("run", "--all-files", cwd=repo, env=pre_commit_env)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert hook_result(result.stdout, "devicelint") == "Failed"
+    assert "bug.py:5:14: DEV001" in result.stdout
+    assert paths["bug.py"].read_bytes() == BUGGY
+
+
+@pytest.mark.slow
 def test_config_hooks_with_no_python_files(tmp_path, hook_repo, pre_commit_env) -> None:
     repo = tmp_path / "project"
     paths = configured_project(repo, {"notes.md": b"# notes\n", "bug.py": BUGGY}, hook_repo, pre_commit_env)
@@ -248,6 +329,7 @@ def test_config_hooks_with_no_python_files(tmp_path, hook_repo, pre_commit_env) 
     assert paths["bug.py"].read_bytes() == BUGGY
 
 
+@pytest.mark.slow
 def test_installed_hook_entries_with_no_files(tmp_path, hook_repo, pre_commit_env) -> None:
     """The console script pre-commit installed, called as the hooks' entries with no files."""
     repo = tmp_path / "project"
@@ -255,8 +337,8 @@ def test_installed_hook_entries_with_no_files(tmp_path, hook_repo, pre_commit_en
     assert pre_commit("install-hooks", cwd=repo, env=pre_commit_env).returncode == 0
     scripts = sorted(Path(pre_commit_env["PRE_COMMIT_HOME"]).glob("repo*/py_env-*/bin/devicelint"))
     assert scripts, "pre-commit installed a devicelint console script"
-    for entry in ("devicelint check --files", "devicelint fix --files --exit-non-zero-on-fix"):
-        args = entry.split()[1:]
+    for args in manifest_entries().values():
+        entry = " ".join(args)
         result = subprocess.run([str(scripts[0]), *args], cwd=repo, capture_output=True, text=True, check=False, timeout=120)
         assert (result.returncode, result.stderr) == (0, ""), entry
     assert paths["bug.py"].read_bytes() == BUGGY

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from speed import examples
 from strategies import module
 
 from devicelint.analysis import DEFAULT_SETTINGS, Settings, analyze_text, analyze_tree
@@ -65,7 +66,7 @@ def test_extra_device_types_and_sinks_extend_the_scan() -> None:
     assert custom.prescan.matches_text('place(x, where="cuda:x")')
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(module())
 def test_prescan_is_sound_and_its_candidate_filter_loses_nothing(source: str) -> None:
     """If the analysis of the whole module finds something, the byte scan and the candidate

@@ -4,14 +4,49 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import io
 import os
 import subprocess
 import sys
 import wave
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import numpy as np
+
+class _LazyModule:
+    """A module imported on first attribute access. The test modules use ``torch`` from here,
+    so collecting them imports no torch (it costs seconds); a test that touches ``torch.x``,
+    or a ``skipif("torch...")`` string condition (evaluated when the test runs), imports it."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        if attr.startswith("_"):  # pytest's collection probes names such as __test__ and _mock_name
+            raise AttributeError(attr)
+        import importlib
+
+        return getattr(importlib.import_module(self._name), attr)
+
+
+torch: Any = _LazyModule("torch")
+
+
+def lazy(value: Any) -> Any:
+    """A parameter that is built when the test runs: ``lazy(lambda: torch.device("cpu"))``."""
+    return _Deferred(value)
+
+
+class _Deferred:
+    def __init__(self, make: Any) -> None:
+        self.make = make
+
+
+def materialize(value: Any) -> Any:
+    return value.make() if isinstance(value, _Deferred) else value
+
 
 REPO = Path(__file__).resolve().parents[2]
 BUGGY_LOADER = REPO / "fixtures" / "qwen2_audio" / "buggy_loader.py"
@@ -69,3 +104,25 @@ def load_module(path: Path, name: str) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def run_main(main: Any, *args: str) -> subprocess.CompletedProcess[str]:
+    """A reference CLI's ``main(argv)`` in this process, as ``run_python`` would report it
+    (exit status, stdout, stderr): the model is already imported here, a subprocess pays
+    seconds to import torch and transformers again."""
+    out, err = io.BytesIO(), io.BytesIO()
+    saved = sys.stdout, sys.stderr
+    sys.stdout = io.TextIOWrapper(out, encoding="utf-8", write_through=True)
+    sys.stderr = io.TextIOWrapper(err, encoding="utf-8", write_through=True)
+    try:
+        try:
+            code = main(list(args))
+        except SystemExit as exit_:
+            code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None else 1)
+        sys.stdout.flush()
+        sys.stderr.flush()
+    finally:
+        for wrapper in (sys.stdout, sys.stderr):
+            wrapper.detach()
+        sys.stdout, sys.stderr = saved
+    return subprocess.CompletedProcess(list(args), code, out.getvalue().decode("utf-8"), err.getvalue().decode("utf-8"))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-import torch
 
 from devicelint.reference.qwen2_audio import (
     DeviceError,
@@ -13,9 +12,9 @@ from devicelint.reference.qwen2_audio import (
     resolve_device,
 )
 
-from ._support import run_python
+from ._support import lazy, materialize, run_python, torch
 
-CUDA = torch.cuda.is_available()
+CUDA = "torch.cuda.is_available()"  # a skipif condition, evaluated when the test runs
 
 
 def _expected_auto() -> torch.device:
@@ -30,7 +29,7 @@ def _expected_auto() -> torch.device:
 
 @pytest.mark.parametrize("requested", ["auto", None])
 def test_auto_picks_the_first_available_accelerator_else_cpu(requested: object) -> None:
-    device = resolve_device(requested)
+    device = resolve_device(materialize(requested))
     assert isinstance(device, torch.device)
     assert device == _expected_auto()
 
@@ -46,9 +45,9 @@ def test_auto_is_cpu_on_a_cpu_only_machine() -> None:
     assert resolve_device("auto") == torch.device("cpu")
 
 
-@pytest.mark.parametrize("requested", ["cpu", "cpu:0", torch.device("cpu")])
+@pytest.mark.parametrize("requested", ["cpu", "cpu:0", lazy(lambda: torch.device("cpu"))])
 def test_cpu_is_always_available(requested: object) -> None:
-    assert resolve_device(requested) == torch.device("cpu")
+    assert resolve_device(materialize(requested)) == torch.device("cpu")
 
 
 @pytest.mark.parametrize(
@@ -72,7 +71,7 @@ def test_cpu_is_always_available(requested: object) -> None:
 )
 def test_invalid_strings_raise_with_a_suggestion(requested: str, suggestion: str) -> None:
     with pytest.raises(InvalidDeviceError) as caught:
-        resolve_device(requested)
+        resolve_device(materialize(requested))
     message = str(caught.value)
     assert isinstance(caught.value, ValueError)
     assert "\n" not in message
@@ -80,10 +79,10 @@ def test_invalid_strings_raise_with_a_suggestion(requested: str, suggestion: str
     assert '"auto", "cpu", "cuda", "cuda:N"' in message  # what is accepted
 
 
-@pytest.mark.parametrize("requested", ["cuda:-1", "foo", "cuda\n", "meta", True, 1.5, -1, torch.device("meta")])
+@pytest.mark.parametrize("requested", ["cuda:-1", "foo", "cuda\n", "meta", True, 1.5, -1, lazy(lambda: torch.device("meta"))])
 def test_other_invalid_requests_raise_one_line(requested: object) -> None:
     with pytest.raises(InvalidDeviceError) as caught:
-        resolve_device(requested)
+        resolve_device(materialize(requested))
     assert "\n" not in str(caught.value)
     assert "accepted" in str(caught.value).lower()
 
@@ -98,10 +97,10 @@ def test_invalid_spelling_is_rejected_without_torch_availability_checks() -> Non
 
 
 @pytest.mark.skipif(CUDA, reason="CUDA is available here, so 'cuda' is not an unavailable device")
-@pytest.mark.parametrize("requested", ["cuda", "cuda:0", 0, torch.device("cuda")])
+@pytest.mark.parametrize("requested", ["cuda", "cuda:0", 0, lazy(lambda: torch.device("cuda"))])
 def test_cuda_on_a_machine_without_cuda_is_unavailable(requested: object) -> None:
     with pytest.raises(DeviceUnavailableError) as caught:
-        resolve_device(requested)
+        resolve_device(materialize(requested))
     message = str(caught.value)
     assert isinstance(caught.value, ValueError) and isinstance(caught.value, DeviceError)
     assert "not available" in message
@@ -110,18 +109,18 @@ def test_cuda_on_a_machine_without_cuda_is_unavailable(requested: object) -> Non
 
 def test_a_cuda_index_past_the_last_gpu_is_unavailable() -> None:
     # "cuda:3" with one GPU; on a CPU-only machine any index.
-    index = torch.cuda.device_count() if CUDA else 3
+    index = torch.cuda.device_count() if torch.cuda.is_available() else 3
     with pytest.raises(DeviceUnavailableError, match=rf'device "cuda:{index}" is not available'):
         resolve_device(f"cuda:{index}")
 
 
 @pytest.mark.gpu
-@pytest.mark.skipif(not CUDA, reason="needs a CUDA GPU (torch.cuda.is_available() is False)")
+@pytest.mark.skipif(f"not {CUDA}", reason="needs a CUDA GPU (torch.cuda.is_available() is False)")
 def test_cuda_resolves_with_an_explicit_index() -> None:
     assert resolve_device("cuda") == torch.device("cuda", 0)
 
 
-@pytest.mark.skipif(torch.backends.mps.is_available(), reason="MPS is available here")
+@pytest.mark.skipif("torch.backends.mps.is_available()", reason="MPS is available here")
 def test_mps_unavailable() -> None:
     with pytest.raises(DeviceUnavailableError, match='"mps" is not available'):
         resolve_device("mps")

@@ -11,15 +11,14 @@ import os
 from pathlib import Path
 
 import pytest
-import torch
 
 from devicelint.reference.qwen2_audio import Qwen2AudioChat
 
-from ._support import TONE_PROMPT, tone
+from ._support import TONE_PROMPT, tone, torch
 
 pytestmark = [
     pytest.mark.gpu,
-    pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (torch.cuda.is_available() is False)"),
+    pytest.mark.skipif("not torch.cuda.is_available()", reason="needs a CUDA GPU (torch.cuda.is_available() is False)"),
 ]
 
 
@@ -43,7 +42,7 @@ def test_cpu_tensors_are_moved_to_the_gpu(tiny_checkpoint: Path, tone_reply: str
 
 
 @pytest.mark.usefixtures("no_tf32")
-@pytest.mark.skipif(torch.cuda.device_count() < 2, reason="needs at least 2 CUDA GPUs for device_map='auto' sharding")
+@pytest.mark.skipif("torch.cuda.device_count() < 2", reason="needs at least 2 CUDA GPUs for device_map='auto' sharding")
 def test_auto_shards_over_several_gpus_and_feeds_the_embedding_device(tiny_checkpoint: Path, tone_reply: str) -> None:
     chat = Qwen2AudioChat.from_pretrained(tiny_checkpoint, device="auto", dtype="float32")
     assert chat.sharded, "device='auto' with several GPUs must load with device_map='auto'"

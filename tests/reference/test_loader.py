@@ -6,7 +6,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from devicelint.reference.qwen2_audio import (
     CheckpointNotFoundError,
@@ -18,7 +17,7 @@ from devicelint.reference.qwen2_audio import (
     resolve_device,
 )
 
-from ._support import TONE_PROMPT, tone
+from ._support import TONE_PROMPT, tone, torch
 
 RATE = 16_000
 
@@ -149,7 +148,7 @@ def test_device_errors_come_before_loading(tiny_checkpoint: Path) -> None:
         Qwen2AudioChat.from_pretrained(tiny_checkpoint, device="balanced")
 
 
-@pytest.mark.skipif(torch.cuda.is_available(), reason="CUDA is available here, so 'cuda' is not an unavailable device")
+@pytest.mark.skipif("torch.cuda.is_available()", reason="CUDA is available here, so 'cuda' is not an unavailable device")
 def test_cuda_on_a_cpu_machine_is_unavailable(tiny_checkpoint: Path) -> None:
     with pytest.raises(DeviceUnavailableError, match='"cuda" is not available'):
         Qwen2AudioChat.from_pretrained(tiny_checkpoint, device="cuda")

@@ -18,11 +18,20 @@ import re
 from pathlib import Path
 
 import pytest
-import torch
 
-from ._support import BUGGY_EXPR, BUGGY_LOADER, FIXED_EXPR, TONE_PROMPT, conditional_line, load_module, run_python, tone
+from ._support import (
+    BUGGY_EXPR,
+    BUGGY_LOADER,
+    FIXED_EXPR,
+    TONE_PROMPT,
+    conditional_line,
+    load_module,
+    run_python,
+    tone,
+    torch,
+)
 
-CUDA = torch.cuda.is_available()
+CUDA = "torch.cuda.is_available()"  # a skipif condition, evaluated when the test runs
 NO_CUDA_REASON = "needs a CUDA GPU (torch.cuda.is_available() is False)"
 AUTO_DEVICE_ERROR = re.compile(r"device type at start of device string: auto")
 
@@ -37,7 +46,7 @@ def test_buggy_loader_loads_then_crashes_on_inputs_to_auto(tiny_checkpoint: Path
     buggy = load_module(BUGGY_LOADER, "buggy_loader")
     loader = buggy.Qwen2AudioLoader(str(tiny_checkpoint), device="cuda")
     assert loader._device == "auto"
-    if not CUDA:
+    if not torch.cuda.is_available():
         assert loader.model.device == torch.device("cpu")
     with pytest.raises(RuntimeError, match=AUTO_DEVICE_ERROR):
         loader.chat(tone(), TONE_PROMPT, sampling_rate=16_000)
@@ -75,7 +84,7 @@ def test_fixed_copy_passes_devicelint_check(fixed_loader_path: Path) -> None:
 
 
 def test_fixed_loader_answers_with_auto_on_cpu(tiny_checkpoint: Path, fixed_loader_path: Path) -> None:
-    if CUDA:
+    if torch.cuda.is_available():
         pytest.skip("with CUDA, device='auto' picks cuda: covered by the gpu test")
     from devicelint.reference.qwen2_audio import Qwen2AudioChat
 
@@ -105,7 +114,7 @@ def test_fixed_loader_with_cuda_on_a_cpu_machine_fails_in_torch_not_on_auto(
 
 
 @pytest.mark.gpu
-@pytest.mark.skipif(not CUDA, reason=NO_CUDA_REASON)
+@pytest.mark.skipif(f"not {CUDA}", reason=NO_CUDA_REASON)
 def test_gpu_buggy_loader_crashes_with_auto(tiny_checkpoint: Path) -> None:
     buggy = load_module(BUGGY_LOADER, "buggy_loader_gpu")
     loader = buggy.Qwen2AudioLoader(str(tiny_checkpoint), device="auto")  # auto -> cuda -> "auto"
@@ -116,7 +125,7 @@ def test_gpu_buggy_loader_crashes_with_auto(tiny_checkpoint: Path) -> None:
 
 
 @pytest.mark.gpu
-@pytest.mark.skipif(not CUDA, reason=NO_CUDA_REASON)
+@pytest.mark.skipif(f"not {CUDA}", reason=NO_CUDA_REASON)
 @pytest.mark.parametrize("device", ["auto", "cuda"])
 def test_gpu_fixed_loader_answers_on_cuda(tiny_checkpoint: Path, fixed_loader_path: Path, device: str) -> None:
     fixed = load_module(fixed_loader_path, f"fixed_loader_gpu_{device}")

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
 from pathlib import Path
 
-from devicelint.reference.qwen2_audio import Qwen2AudioChat
-from devicelint.reference.tiny import AUDIO_TOKENS, SPECIAL_TOKENS, TINY_CHUNK_SECONDS
+import pytest
 
-from ._support import run_python
+from devicelint.reference.qwen2_audio import Qwen2AudioChat
+from devicelint.reference.tiny import AUDIO_TOKENS, SPECIAL_TOKENS, TINY_CHUNK_SECONDS, main
+
+from ._support import run_main, run_python
 
 
 def _digests(directory: Path) -> dict[str, str]:
@@ -64,8 +68,17 @@ def test_feature_extractor_length_matches_the_audio_encoder(tiny_chat: Qwen2Audi
     assert extractor.nb_max_frames == encoder.max_source_positions * 2
 
 
-def test_cli_rebuilds_the_same_bytes(tiny_checkpoint: Path, tmp_path: Path) -> None:
-    result = run_python("-m", "devicelint.reference.tiny", str(tmp_path / "again"))
+def _process(*args: str):
+    return run_python("-m", "devicelint.reference.tiny", *args)
+
+
+def _main(*args: str):
+    return run_main(main, *args)
+
+
+@pytest.mark.parametrize("run", [pytest.param(_main, id="main"), pytest.param(_process, id="process", marks=pytest.mark.slow)])
+def test_cli_rebuilds_the_same_bytes(tiny_checkpoint: Path, tmp_path: Path, run) -> None:
+    result = run(str(tmp_path / "again"))
     assert result.returncode == 0, result.stderr
     assert "MB" in result.stdout
     assert _digests(tmp_path / "again") == _digests(tiny_checkpoint)
@@ -86,3 +99,29 @@ def test_cli_reports_an_unwritable_directory_in_one_line(tmp_path: Path) -> None
     result = run_python("-m", "devicelint.reference.tiny", str(blocker / "sub"))
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: ")
+
+
+def test_written_files_get_the_umask_mode(tiny_checkpoint: Path, tmp_path: Path) -> None:
+    """Every file of the checkpoint, model.safetensors included (safetensors writes it 0600
+    through a temporary file), has the mode a new file gets here: 0o666 less the umask; also
+    when the files are written again over an existing checkpoint."""
+    umask = os.umask(0)
+    os.umask(umask)
+    expected = 0o666 & ~umask
+    assert expected != 0o600, "the umask hides the difference; run the tests with a usual umask such as 022"
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in tiny_checkpoint.iterdir()}
+    assert modes == dict.fromkeys(modes, expected)
+    again = tmp_path / "again"
+    assert run_main(main, str(again)).returncode == 0
+    (again / "model.safetensors").chmod(0o600)
+    assert run_main(main, str(again)).returncode == 0
+    assert {p.name: stat.S_IMODE(p.stat().st_mode) for p in again.iterdir()} == dict.fromkeys(modes, expected)
+
+
+def test_bad_arguments_are_one_line_and_exit_2(tmp_path: Path) -> None:
+    for args in (["--seed", "x", str(tmp_path)], [], [str(tmp_path), "--no-such-flag"]):
+        result = _process(*args)
+        assert result.returncode == 2, (args, result.stderr)
+        assert result.stderr.count("\n") == 1, result.stderr
+        assert result.stderr.startswith("python -m devicelint.reference.tiny: error: "), result.stderr
+        assert "Traceback" not in result.stderr

@@ -33,8 +33,14 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+if __name__ == "__main__":  # before numpy is imported: without the extra, one line and exit 2
+    from ._extra import require
+
+    require("python -m devicelint.reference.qwen2_audio", ("numpy", "torch", "transformers"))
+
 from ._audio import AudioFileError, prepare_audio, read_wav, to_mono_float32
 from ._devices import DeviceRequest, is_auto, parse_device, resolve_device
+from ._extra import OneLineParser
 from ._errors import (
     CheckpointNotFoundError,
     DeviceError,
@@ -299,7 +305,7 @@ def _positive_int(text: str) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="python -m devicelint.reference.qwen2_audio",
         description="Ask a local Qwen2-Audio checkpoint a question about a WAV file.",
     )

@@ -32,11 +32,13 @@ Usage: ``python -m devicelint.reference.tiny OUT_DIR`` or
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
+from collections.abc import Iterable
 from pathlib import Path
+
+from ._extra import OneLineParser, require
 
 __all__ = [
     "AUDIO_TOKENS",
@@ -255,8 +257,27 @@ def make_tiny_checkpoint(out_dir: str | os.PathLike[str], *, seed: int = _DEFAUL
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    before = {p.name: _identity(p) for p in out.iterdir()}
     _build_model(out, seed=seed, ids=_build_processor(out))
+    _apply_umask(p for p in out.iterdir() if p.is_file() and before.get(p.name) != _identity(p))
     return out
+
+
+def _identity(path: Path) -> tuple[int, int]:
+    stat = path.stat()
+    return stat.st_ino, stat.st_mtime_ns
+
+
+def _apply_umask(paths: Iterable[Path]) -> None:
+    """Give the files written here the mode any new file gets (0o666 less the umask).
+
+    ``safetensors`` writes ``model.safetensors`` through a private temporary file, mode
+    0600, so the checkpoint's weights could be read only by their owner, unlike the JSON
+    files next to them."""
+    umask = os.umask(0)
+    os.umask(umask)
+    for path in paths:
+        path.chmod(0o666 & ~umask)
 
 
 def _dir_size(path: Path) -> int:
@@ -265,7 +286,8 @@ def _dir_size(path: Path) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """CLI: ``python -m devicelint.reference.tiny OUT_DIR [--seed N]``."""
-    parser = argparse.ArgumentParser(
+    require("python -m devicelint.reference.tiny", ("numpy", "torch", "transformers", "tokenizers", "safetensors"))
+    parser = OneLineParser(
         prog="python -m devicelint.reference.tiny",
         description="Write a tiny random-weight Qwen2-Audio checkpoint (offline, deterministic).",
     )
