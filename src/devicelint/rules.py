@@ -181,9 +181,15 @@ def conditionals_of(tree: ast.Module, vocabulary: Vocabulary) -> dict[int, Inver
     return found
 
 
-def _sink_key(flow: Flow) -> tuple[int, int, int]:
+def _path_key(origin: Origin) -> tuple:
+    """Orders the paths of one literal: shorter first, then by where each hop is. Origins
+    live in sets (ordered by memory address), so every choice among paths needs a key."""
+    return (len(origin.steps), [(step.path, step.node.lineno, step.node.col_offset, step.text) for step in origin.steps])  # type: ignore[attr-defined]
+
+
+def _sink_key(flow: Flow) -> tuple:
     arg = flow.sink.argument
-    return (len(flow.origin.steps), arg.lineno, arg.col_offset)
+    return (_path_key(flow.origin), flow.path, arg.lineno, arg.col_offset, flow.sink.label)
 
 
 def _via(origin: Origin) -> str:
@@ -261,7 +267,10 @@ def inverted_conditional_findings(
             f"use {_suggestion(cond, positions)}"
         )
         fix_note = None
-        maps = sorted(device_maps.get(id(cond.invalid), ()), key=lambda u: (len(u.origin.steps), u.keyword.value.lineno))
+        maps = sorted(
+            device_maps.get(id(cond.invalid), ()),
+            key=lambda u: (_path_key(u.origin), u.path, u.keyword.value.lineno, u.keyword.value.col_offset),
+        )
         if maps and vocabulary.is_strategy(p):
             # device_map= accepted the strategy; after the swap it places the model on one device.
             fix_note = (
@@ -305,7 +314,7 @@ def invalid_string_findings(flows: Iterable[Flow], vocabulary: Vocabulary, here:
         groups.setdefault(id(at), []).append(flow)
     findings = []
     for group in groups.values():
-        group.sort(key=lambda f: (len(f.origin.steps), f.origin.node.lineno, f.origin.node.col_offset, f.sink.argument.lineno))
+        group.sort(key=lambda f: (f.origin.node.lineno, f.origin.node.col_offset, _sink_key(f)))
         flow = group[0]
         sink, origin = flow.sink, flow.origin
         value = origin.value
