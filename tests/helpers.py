@@ -90,10 +90,32 @@ def in_process(main, argv: list[str], cwd: Path | None = None, stdin: str | None
 
 def devicelint(*args: str | Path, cwd: Path | None = None, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     """``devicelint ARGS`` through ``devicelint.cli.main`` in this process: the same command
-    line, exit status, stdout and stderr as ``devicelint_process``, in milliseconds."""
+    line, exit status, stdout and stderr as ``devicelint_process``, in milliseconds.
+
+    A run with ``--jobs N`` (N > 1) is a real subprocess: its workers would otherwise be
+    forked from this process, with whatever earlier in-process runs left in module caches,
+    and ``--jobs`` tests compare exactly those runs against serial ones."""
     from devicelint.cli import main
 
-    return in_process(main, [str(a) for a in args], cwd=cwd, stdin=stdin)
+    argv = [str(a) for a in args]
+    if _parallel(argv):
+        return devicelint_process(*argv, cwd=cwd, stdin=stdin)
+    return in_process(main, argv, cwd=cwd, stdin=stdin)
+
+
+def _parallel(argv: list[str]) -> bool:
+    for index, arg in enumerate(argv):
+        if arg in ("--jobs", "-j") and index + 1 < len(argv):
+            value = argv[index + 1]
+        elif arg.startswith("--jobs="):
+            value = arg.split("=", 1)[1]
+        elif arg.startswith("-j") and arg[2:].isdigit():
+            value = arg[2:]
+        else:
+            continue
+        if value != "1":
+            return True
+    return False
 
 
 def devicelint_json(*args: str | Path, cwd: Path | None = None) -> list[dict]:

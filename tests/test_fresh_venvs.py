@@ -25,7 +25,9 @@ FINDING = re.compile(r"^(?P<path>[^\s:]+(?::cell \d+)?):\d+:\d+: DEV\d{3} ", re.
 
 def shell(command: str, env_dir: Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME")}
-    env["PATH"] = f"{env_dir / 'bin'}{os.pathsep}{env['PATH']}"
+    # Only this venv: the one pytest runs in (activated in .ci/run) has flake8 and torch.
+    others = [p for p in env["PATH"].split(os.pathsep) if p and not (Path(p).parent / "pyvenv.cfg").is_file()]
+    env["PATH"] = os.pathsep.join([str(env_dir / "bin"), *others])
     env["VIRTUAL_ENV"] = str(env_dir)
     return subprocess.run(["bash", "-c", command], cwd=cwd, env=env, capture_output=True, text=True, timeout=900, check=False)
 
