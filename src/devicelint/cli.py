@@ -489,6 +489,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _terminate)
     try:
+        if args.command in ("check", "fix"):
+            from devicelint.analysis import SHARED_PROJECT
+
+            SHARED_PROJECT.clear()  # a run reads the project afresh (several runs in one process)
         return {"check": run_check, "fix": run_fix, "rule": run_rule}[args.command](args)
     except (UsageError, ConfigError, WorkerCrashed) as error:
         print(f"devicelint: error: {error}", file=sys.stderr)

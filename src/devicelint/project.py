@@ -48,6 +48,7 @@ class ModuleInfo:
         self.text = text
         self.name = name  # dotted module name under its import root; None for a notebook or stdin
         self.is_package = is_package
+        self.signature: tuple[int, int] | None = None  # (mtime, size) of the file it was read from
         if tree is not None:
             self.__dict__["tree"] = tree
 
@@ -218,7 +219,7 @@ class Project:
     _by_name: dict[tuple[str, str], str | None] = field(default_factory=dict)
     _index: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     _files: dict[str, list[str]] = field(default_factory=dict)
-    _importers: dict[tuple[int, frozenset[str]], list[ModuleInfo]] = field(default_factory=dict)
+    _importers: dict[tuple[str, frozenset[str]], list[ModuleInfo]] = field(default_factory=dict)
 
     # -- modules --------------------------------------------------------------
 
@@ -231,8 +232,12 @@ class Project:
             self._remember(key, info)
             return info
         if key in self._modules:
-            self._modules.move_to_end(key)
-            return self._modules[key]
+            cached = self._modules[key]
+            # a module given as text (the file being checked) stands; one read from disk
+            # stands while the file is unchanged
+            if cached is None or cached.signature is None or cached.signature == _signature(path):
+                self._modules.move_to_end(key)
+                return cached
         info = _load(path)
         self._remember(key, info)
         return info
@@ -246,6 +251,15 @@ class Project:
         while self._cached_text > MAX_CACHED_TEXT and len(self._modules) > 1:
             _, evicted = self._modules.popitem(last=False)
             self._cached_text -= len(evicted.text) if evicted is not None else 0
+
+    def clear(self) -> None:
+        """Forget everything read: the start of a new run in the same process."""
+        self._modules.clear()
+        self._cached_text = 0
+        self._by_name.clear()
+        self._index.clear()
+        self._files.clear()
+        self._importers.clear()
 
     def forget(self, module: ModuleInfo) -> None:
         """Drop a module given by text (a checked file) once its check is done: later files
@@ -302,7 +316,7 @@ class Project:
         """
         if module.name is None or not names or _is_pseudo(module.path):
             return []
-        key = (id(module), frozenset(names))
+        key = (os.path.abspath(module.path), frozenset(names))
         if key not in self._importers:
             mention = re.compile(rb"\b(?:" + b"|".join(re.escape(n.encode()) for n in sorted(names)) + rb")\b")
             own = os.path.abspath(module.path)
@@ -440,7 +454,16 @@ def _read_small(path: str) -> bytes | None:
         return None
 
 
+def _signature(path: str) -> tuple[int, int] | None:
+    try:
+        info = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return info.st_mtime_ns, info.st_size
+
+
 def _load(path: str) -> ModuleInfo | None:
+    signature = _signature(path)
     data = _read_small(path)
     if data is None or len(data) > MAX_MODULE_BYTES:
         return None
@@ -449,4 +472,6 @@ def _load(path: str) -> ModuleInfo | None:
     except (SyntaxError, UnicodeError, LookupError, ValueError):
         return None
     _, name, is_package = import_root(path)
-    return ModuleInfo(path, text, name, is_package)
+    info = ModuleInfo(path, text, name, is_package)
+    info.signature = signature  # a later read of a changed file does not use this one
+    return info

@@ -123,6 +123,7 @@ class Follower:
         self.catalog = catalog
         self.origins = Origins()
         self.home: ModuleInfo | None = None  # the module whose literals are reported
+        self._held: list[ModuleInfo] = []
         self.flows: dict[tuple[int, int], Flow] = {}
         self.device_map_uses: dict[tuple[int, int], DeviceMapUse] = {}
         self._states: dict[int, State | None] = {}
@@ -144,6 +145,20 @@ class Follower:
         self._depth = 0
         self._nesting = 0
         self._work = 0
+
+    # -- modules ---------------------------------------------------------------------
+    # Every module this run looks at is held until it ends: the tables here are keyed by
+    # id(), and the project's cache may drop a module (and its tree) meanwhile.
+
+    def _hold(self, modules: list[ModuleInfo]) -> list[ModuleInfo]:
+        self._held.extend(modules)
+        return modules
+
+    def _resolve(self, module: ModuleInfo, qualified: str) -> tuple[ModuleInfo, list[str]] | None:
+        found = self.project.resolve(module, qualified)
+        if found is not None:
+            self._held.append(found[0])
+        return found
 
     # -- bounds ---------------------------------------------------------------------
 
@@ -180,7 +195,7 @@ class Follower:
         self._run_module(module, select_scopes(module.tree, self._words_in(module), candidate_lines))
         names = self._escaping_names(module)
         if names:
-            for importer in self.project.importers(module, names):
+            for importer in self._hold(self.project.importers(module, names)):
                 self._focus[id(importer)] = ([], set(names))
                 self._run_module(importer, select_scopes(importer.tree, self._words_in(importer), names=names))
 
@@ -324,7 +339,7 @@ class Follower:
         rest = list(path[1:])
         while rest and rest[0].startswith("."):
             attributes.append(rest.pop(0)[1:])
-        found = self.project.resolve(module, ".".join([qualified, *attributes]))
+        found = self._resolve(module, ".".join([qualified, *attributes]))
         if found is None:
             return EMPTY
         target, names = found
@@ -526,7 +541,7 @@ class Follower:
             qualified = module.text_imports.get(name)
         if qualified is None:
             return None
-        found = self.project.resolve(module, ".".join([qualified, *attributes]))
+        found = self._resolve(module, ".".join([qualified, *attributes]))
         if found is None:
             return None
         target, names = found
