@@ -178,8 +178,8 @@ def statements(body: list[ast.stmt]):
     while stack:
         for stmt in stack.pop():
             yield stmt
-            for field in _BLOCKS:
-                block = getattr(stmt, field, None)
+            for name in _BLOCKS:
+                block = getattr(stmt, name, None)
                 if block:
                     stack.append(block)
 

@@ -9,7 +9,7 @@ be reported.
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 
 # Beyond this many steps an origin keeps its path as it is: recursion cannot grow it.
@@ -235,7 +235,3 @@ def path_of(expr: ast.expr) -> AccessPath | None:
             node = node.args[0]
         else:
             return None
-
-
-def join_values(values: Iterable[frozenset[Origin]]) -> frozenset[Origin]:
-    return frozenset().union(*values)
