@@ -749,8 +749,7 @@ class Follower:
         path = path_of(node)
         if path is None:
             return None
-        parts = [(suffix[0][2:-2], value) for suffix, value in state.parts(path) if len(suffix) == 1 and suffix[0].startswith("['")]
-        return parts or None
+        return state.entries(path) or None
 
     # -- what leaves the module -----------------------------------------------------------
 

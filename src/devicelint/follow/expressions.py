@@ -173,9 +173,9 @@ class Expressions:
             if spread is None:
                 continue
             # **kwargs whose entries are known: kwargs = {"device": d}; torch.zeros(3, **kwargs)
-            for suffix, value in state.parts(spread):
-                if value and len(suffix) == 1 and suffix[0].startswith("['"):
-                    for use in catalog.spread_uses(call, name, suffix[0][2:-2], kw.value):
+            for key, value in state.entries(spread):
+                if value:
+                    for use in catalog.spread_uses(call, name, key, kw.value):
                         self.follower.record_sink(use, value, self.module.path)
 
     def call_result(self, call: ast.Call, name: str | None, values: dict[int, frozenset[Origin]], state: State) -> frozenset[Origin]:

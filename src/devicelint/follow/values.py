@@ -189,6 +189,11 @@ class State:
         n = len(path)
         return [(key[n:], self.values[key]) for key in sorted(self._below.get(path, ())) if key in self.values]
 
+    def entries(self, path: AccessPath) -> list[tuple[str, frozenset[Origin]]]:
+        """(key, value) of the string-keyed entries directly below ``path``: ``kwargs['device']``
+        -> ("device", ...). What ``**path`` spreads as keyword arguments."""
+        return [(suffix[0][2:-2], value) for suffix, value in self.parts(path) if len(suffix) == 1 and suffix[0].startswith("['")]
+
     def items(self):
         return self.values.items()
 
