@@ -116,3 +116,89 @@ BUILTIN_NAMES: frozenset[str] = frozenset({"str", "dict", "getattr"})
 # The keyword that only places a model and accepts strategies: never a sink, but a
 # DEV001 fix changes what it receives.
 PLACEMENT_KEYWORD = "device_map"
+
+
+# --- Sources ------------------------------------------------------------------------
+# Where configuration declares the strings a value may hold: a default and the declared
+# choices. follow/sources.py recognises each kind; a declared string that reaches a sink
+# unresolved is a finding. Each kind is documented from SOURCE_KINDS (DEV002.md).
+
+
+@dataclass(frozen=True)
+class SourceKind:
+    name: str
+    declared: str  # what declares the values (Markdown)
+    read: str  # where the values arrive (Markdown)
+
+
+SOURCE_KINDS: tuple[SourceKind, ...] = (
+    SourceKind(
+        "argparse",
+        '`add_argument("--device", default=..., choices=[...])` (also `dest=`, positionals, sub-parsers, '
+        "argument groups), `set_defaults(device=...)`; every parser of the module",
+        "`args.device` after `args = parser.parse_args()` (or `parse_known_args()`), `vars(args)[\"device\"]`",
+    ),
+    SourceKind(
+        "click / typer",
+        '`@click.option("--device", default=..., type=click.Choice([...]))`, `@click.argument`, '
+        '`device: str = typer.Option("auto")` / `typer.Argument(...)`',
+        "the decorated function's parameter",
+    ),
+    SourceKind(
+        "records",
+        '`@dataclass` / attrs / pydantic `BaseModel` / `NamedTuple` fields: `device: str = "auto"`, '
+        '`field(default=...)`, `Field(...)`, `attr.ib(default=...)`, choices of a `Literal[...]` annotation',
+        "`cfg.device` on an instance constructed in the module (`cfg = Config()`); a field that the "
+        "constructor sets, or that a `__post_init__` or validator mentions, is not a source",
+    ),
+    SourceKind(
+        "mapping defaults",
+        '`d.get("device", "auto")`, `d.pop(...)`, `d.setdefault(...)`, `getattr(obj, "device", "auto")`, '
+        '`os.environ.get("DEVICE", "auto")`, `os.getenv(...)`',
+        "the call's value (the default, or what the entry holds)",
+    ),
+    SourceKind(
+        "ComfyUI nodes",
+        'a node class\'s `INPUT_TYPES` (`{"required": {"device": (["auto", "cpu", "cuda"], {"default": "auto"})}}`, '
+        "also `optional`)",
+        "the keyword parameters of the method that `FUNCTION = \"...\"` names",
+    ),
+)
+
+# argparse: the methods that declare options and those that return the namespace.
+ARGPARSE_DECLARE = "add_argument"
+ARGPARSE_DEFAULTS = "set_defaults"
+ARGPARSE_PARSE: dict[str, str | None] = {"parse_args": None, "parse_known_args": "[0]"}  # -> where the namespace is
+
+# click: decorators that declare a parameter of the decorated function, and choice types.
+CLICK_PARAMETERS: frozenset[str] = frozenset({"click.option", "click.argument"})
+CLICK_CHOICES: frozenset[str] = frozenset({"click.Choice"})
+# typer: parameter defaults that declare an option (first positional or default= is the default).
+TYPER_PARAMETERS: frozenset[str] = frozenset({"typer.Option", "typer.Argument"})
+
+# Records whose annotated class-body assignments are instance field defaults.
+RECORD_DECORATORS: frozenset[str] = frozenset({
+    "dataclasses.dataclass", "pydantic.dataclasses.dataclass",
+    "attr.s", "attr.attrs", "attr.define", "attr.frozen", "attr.mutable",
+    "attrs.define", "attrs.frozen", "attrs.mutable",
+})
+RECORD_BASES: frozenset[str] = frozenset({
+    "pydantic.BaseModel", "pydantic.BaseSettings", "pydantic_settings.BaseSettings",
+    "typing.NamedTuple", "typing_extensions.NamedTuple",
+})
+# field(...) calls: the keyword that holds the default, and whether the first positional does.
+RECORD_FIELD_CALLS: dict[str, bool] = {
+    "dataclasses.field": False, "attr.ib": False, "attr.attrib": False, "attr.field": False,
+    "attrs.field": False, "pydantic.Field": True,
+}
+# Methods that may change a field after construction (and validators, by decorator name).
+RECORD_HOOKS: frozenset[str] = frozenset({"__init__", "__post_init__", "__attrs_post_init__", "model_post_init"})
+RECORD_VALIDATOR_WORD = "validat"  # validator, field_validator, model_validator, validates, validate
+
+# Methods of a mapping that return their second argument when the key is missing.
+MAPPING_DEFAULT_METHODS: frozenset[str] = frozenset({"get", "pop", "setdefault"})
+
+# ComfyUI custom nodes.
+COMFY_INPUTS = "INPUT_TYPES"
+COMFY_FUNCTION = "FUNCTION"
+COMFY_SECTIONS: tuple[str, ...] = ("required", "optional")

@@ -206,6 +206,8 @@ def _origin_text(origin: Origin, here: FileContext) -> str:
         text = f"the comparison on {where}"
     elif origin.role == "environment default":
         text = f"the environment-variable default on {where}"
+    elif origin.role == "source":  # "default of --device", 'choice "auto" of field device of Config'
+        text = f"the {origin.parameter} on {where}"
     else:
         text = where
     if origin.steps and origin.scope:
@@ -324,6 +326,8 @@ def invalid_string_findings(flows: Iterable[Flow], vocabulary: Vocabulary, here:
                 f"invalid device string {_quoted(value)} reaches {sink.label} on "
                 f"{here.where(flow.path, sink.argument.lineno)}{_via(origin)}"
             )
+            if origin.role == "source":  # the literal is a declaration: say which
+                message += f"; it is the {origin.parameter}"
         elif origin.node is sink.argument:
             at_node = sink.argument
             message = f"invalid device string {_quoted(value)} passed to {sink.label}"

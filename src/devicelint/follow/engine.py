@@ -25,6 +25,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from devicelint.follow import sources
 from devicelint.follow.frame import Binding, Frame
 from devicelint.follow.scopes import (
     FunctionNode,
@@ -142,6 +143,7 @@ class Follower:
         self._locations: dict[tuple[int, AccessPath], tuple[ModuleInfo, str] | None] = {}
         self._reaches: dict[tuple[int, int], frozenset[str]] = {}
         self._imported: dict[tuple[int, AccessPath], frozenset[Origin]] = {}
+        self.source_tables: dict[tuple, object] = {}  # sources.py: per module or class
         self._depth = 0
         self._nesting = 0
         self._work = 0
@@ -191,8 +193,10 @@ class Follower:
         """Run the scopes of ``module`` that can start a flow (all of them without
         ``candidate_lines``), then follow what escapes it into its importers."""
         self.home = module
-        self._focus[id(module)] = (sorted(candidate_lines or ()), set())
-        self._run_module(module, select_scopes(module.tree, self._words_in(module), candidate_lines))
+        # the scopes that receive a value from a source declared here run too
+        readers = sources.reader_names(self, module) if candidate_lines is not None else set()
+        self._focus[id(module)] = (sorted(candidate_lines or ()), set(readers))
+        self._run_module(module, select_scopes(module.tree, self._words_in(module), candidate_lines, names=readers or None))
         names = self._escaping_names(module)
         if names:
             for importer in self._hold(self.project.importers(module, names)):
@@ -554,7 +558,7 @@ class Follower:
         carries = any(values.values()) or any(
             kw.arg is None and (p := path_of(kw.value)) is not None and any(v for _, v in state.parts(p))
             for kw in call.keywords
-        )
+        ) or any(v for arg in _arguments(call) for _, v in _parts_of(frame, arg, state))
         target = self._target(frame, call, carries)
         if target is None:
             return None
@@ -699,6 +703,7 @@ class Follower:
         keyword_names = set(positional) | {a.arg for a in args.kwonlyargs}
         kwargs = args.kwarg.arg if args.kwarg is not None else None
         bound: dict[AccessPath, frozenset[Origin]] = {}
+        parts: dict[str, list[tuple[AccessPath, frozenset[Origin]]]] = {}  # args.device of a namespace passed
         index = 0
         for arg in call.args:
             if isinstance(arg, ast.Starred):
@@ -714,10 +719,12 @@ class Follower:
                 continue
             if index < len(positional):
                 bound[(positional[index],)] = values.get(id(arg), EMPTY)
+                parts[positional[index]] = _parts_of(frame, arg, state)
                 index += 1
         for kw in call.keywords:
             if kw.arg is not None:
                 entries = [(kw.arg, values.get(id(kw.value), EMPTY))]
+                parts[kw.arg] = _parts_of(frame, kw.value, state)
             else:
                 entries = self._spread_entries(frame, kw.value, values, state)
                 if entries is None:  # **unknown: any parameter may be passed
@@ -729,10 +736,13 @@ class Follower:
                     bound[(name,)] = value
                 elif kwargs is not None:
                     bound[(kwargs, f"[{name!r}]")] = value
+        for parameter, known in parts.items():
+            if parameter in keyword_names:
+                bound.update(((parameter, *suffix), value) for suffix, value in known if value)
         result = []
         for path, value in sorted(bound.items()):
             if value:
-                parameter = path[0] if len(path) == 1 else path[1][2:-2]  # kwargs['device'] -> device
+                parameter = path[0] if len(path) == 1 or path[0] in keyword_names else path[1][2:-2]  # kwargs['device'] -> device
                 value = self.origins.via(value, Step(f"the argument `{parameter}` of {name}()", frame.module.path, call))
             result.append((path, value))
         return tuple(result)
@@ -774,7 +784,20 @@ class Follower:
         for (node_id, *_), (returned, _) in self._summaries.items():
             if unreported(returned):
                 names.update(name for name, node in module.definitions.items() if id(node) == node_id)
+        names |= sources.records_with_sources(self, module)  # an importer may construct one
         return {name for name in names if not name.startswith("__")}
+
+
+def _arguments(call: ast.Call) -> list[ast.expr]:
+    return [*(a for a in call.args if not isinstance(a, ast.Starred)), *(kw.value for kw in call.keywords if kw.arg is not None)]
+
+
+def _parts_of(frame: Frame, node: ast.expr, state: State) -> list[tuple[AccessPath, frozenset[Origin]]]:
+    """The known parts of an argument that is a name or a call (a namespace, a record)."""
+    if isinstance(node, ast.Call):
+        return frame.call_parts.get(id(node), [])
+    path = path_of(node) if isinstance(node, (ast.Name, ast.Attribute)) else None
+    return state.parts(path) if path is not None else []
 
 
 def _init_of(node: ast.ClassDef) -> FunctionNode | None:

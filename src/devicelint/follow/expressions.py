@@ -12,6 +12,7 @@ from devicelint.catalogue import (
     PASSTHROUGH_CALLS,
     PLACEMENT_KEYWORD,
 )
+from devicelint.follow import sources
 from devicelint.follow.values import EMPTY, AccessPath, Origin, State, path_of
 from devicelint.sinks import qualified_name
 
@@ -81,6 +82,10 @@ class Expressions:
         if isinstance(node, ast.Subscript):
             self.eval(node.slice, state)
         path = path_of(node)
+        if path is None and isinstance(node.value, ast.Call) and id(node.value) in self.call_parts:
+            # a part of what a call returned: parse_args().device, Config().device, f()["device"]
+            key = (_step(node),)
+            return next((value for suffix, value in self.call_parts[id(node.value)] if suffix == key), EMPTY)
         return self.read(state, path) if path is not None else EMPTY
 
     def eval_if_expression(self, node: ast.IfExp, state: State) -> frozenset[Origin]:
@@ -190,7 +195,9 @@ class Expressions:
             return EMPTY
         result = self.follower.call(self, call, values, state)
         if result is None:
-            return EMPTY
+            result = sources.call_value(self, call, state)  # argparse, records, .get(k, default)
+            if result is None:
+                return EMPTY
         returned, parts = result
         if parts:
             self.call_parts[id(call)] = parts
@@ -228,6 +235,16 @@ class Expressions:
         yield (step,), self.value_of(node, state)
         for suffix, value in self._parts(node, state, depth + 1):
             yield (step, *suffix), value
+
+
+def _step(node: ast.Attribute | ast.Subscript) -> str | None:
+    """The access path step of one attribute or constant subscript: ".device", "['device']"."""
+    if isinstance(node, ast.Attribute):
+        return "." + node.attr
+    key = node.slice
+    if isinstance(key, ast.Constant) and isinstance(key.value, (str, int)) and not isinstance(key.value, bool):
+        return f"[{key.value!r}]"
+    return None
 
 
 _EXPRESSIONS = {

@@ -12,6 +12,7 @@ import ast
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from devicelint.follow import sources
 from devicelint.follow.expressions import Expressions
 from devicelint.follow.refine import Refinement
 from devicelint.follow.scopes import NO_SCOPE_INFO, ScopeInfo
@@ -166,6 +167,10 @@ class Frame(Statements, Expressions, Refinement):
                 state.set(key, frozenset({self.origin(default, "default", arg.arg)}))  # type: ignore[arg-type]
         for path, value in passed.items():  # **kwargs entries
             state.set(path, value)
+        if binding is None:  # nothing in the project calls it: click/typer, a ComfyUI node's FUNCTION
+            for path, value in sources.entry_values(self, self.scope).items():
+                if not state.get(path):
+                    state.set(path, value)
         # every other parameter is bound too: unknown, never a module name it shadows
         for arg in (*positional, *args.kwonlyargs, args.vararg, args.kwarg):
             if arg is not None and (arg.arg,) not in state and arg.arg != self.self_name:

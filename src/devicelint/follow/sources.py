@@ -1,0 +1,477 @@
+"""Configuration sources: where a value's possible strings are declared rather than assigned.
+
+A source declares a default and maybe choices (``add_argument("--device", default="auto",
+choices=[...])``); the value read from it (``args.device``) may hold any of them. Each
+declared tracked string becomes an origin of role "source" whose ``parameter`` says which
+declaration it is ("default of --device", 'choice "auto" of --device'), and is then followed
+like a literal: a test such as ``if args.device == "auto": ...`` still resolves it.
+
+One small recogniser per kind; the library names are data in catalogue.py ("Sources").
+Every table is built once per module or class (``Follower.source_tables``) and only for
+text that mentions the kind.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import TYPE_CHECKING
+
+from devicelint.catalogue import (
+    ARGPARSE_DECLARE,
+    ARGPARSE_DEFAULTS,
+    ARGPARSE_PARSE,
+    CLICK_CHOICES,
+    CLICK_PARAMETERS,
+    COMFY_FUNCTION,
+    COMFY_INPUTS,
+    COMFY_SECTIONS,
+    MAPPING_DEFAULT_METHODS,
+    RECORD_BASES,
+    RECORD_DECORATORS,
+    RECORD_FIELD_CALLS,
+    RECORD_HOOKS,
+    RECORD_VALIDATOR_WORD,
+    SOURCE_KINDS,
+    TYPER_PARAMETERS,
+)
+from devicelint.follow.values import EMPTY, AccessPath, Origin, State, path_of
+from devicelint.sinks import qualified_name
+
+if TYPE_CHECKING:
+    from devicelint.follow.engine import Follower
+    from devicelint.follow.frame import Frame
+    from devicelint.project import ModuleInfo
+
+Parts = list[tuple[AccessPath, frozenset[Origin]]]
+Declared = dict[str, frozenset[Origin]]  # name (dest, field, input, parameter) -> origins
+
+SOURCE_ROLE = "source"
+
+
+# --- declarations -> origins -----------------------------------------------------------
+
+
+def _declared(
+    follower: Follower, module: ModuleInfo, default: ast.expr | None, choices: ast.expr | None, subject: str
+) -> frozenset[Origin]:
+    """Origins of the tracked strings among a default and a literal list of choices."""
+    found = []
+    tracked = follower.vocabulary.is_tracked
+    if isinstance(default, ast.Constant) and isinstance(default.value, str) and tracked(default.value):
+        found.append(follower.origins.of(default, SOURCE_ROLE, module.path, None, f"default of {subject}"))
+    for choice in _literals(choices):
+        if tracked(choice.value):
+            found.append(follower.origins.of(choice, SOURCE_ROLE, module.path, None, f'choice "{choice.value}" of {subject}'))
+    return frozenset(found)
+
+
+def _literals(node: ast.expr | None) -> list[ast.Constant]:
+    if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+        return [e for e in node.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)]
+    return []
+
+
+def _keyword(call: ast.Call, name: str) -> ast.expr | None:
+    return next((kw.value for kw in call.keywords if kw.arg == name), None)
+
+
+def _table(follower: Follower, key: tuple, build):
+    tables = follower.source_tables
+    if key not in tables:
+        tables[key] = build()
+    return tables[key]
+
+
+# --- argparse ----------------------------------------------------------------------------
+
+
+def argparse_options(follower: Follower, module: ModuleInfo, scope: ast.AST | None = None) -> Declared:
+    """dest -> origins of the parser that ``parse_args()`` in ``scope`` parses: the options
+    declared in that function if it declares any, else those of every other parser of the
+    module (built in helpers, sub-parsers and groups included)."""
+    if ARGPARSE_DECLARE not in module.text:
+        return {}
+    if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        own = _table(follower, ("argparse", id(scope)), lambda: _argparse_options(follower, module, _declarations(scope)))
+        if own:
+            return own
+    return _table(follower, ("argparse", id(module)), lambda: _argparse_options(follower, module, _shared_declarations(module)))
+
+
+def _declarations(scope: ast.AST) -> list[ast.Call]:
+    return [
+        node for node in ast.walk(scope)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in (ARGPARSE_DECLARE, ARGPARSE_DEFAULTS)
+    ]
+
+
+def _shared_declarations(module: ModuleInfo) -> list[ast.Call]:
+    """The declarations outside the functions that parse their own parser."""
+    own: set[int] = set()
+    for node in ast.walk(module.tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            calls = _declarations(node)
+            parses = any(isinstance(n, ast.Attribute) and n.attr in ARGPARSE_PARSE for n in ast.walk(node))
+            if calls and parses:
+                own.update(id(c) for c in calls)
+    return [c for c in _declarations(module.tree) if id(c) not in own]
+
+
+def _argparse_options(follower: Follower, module: ModuleInfo, calls: list[ast.Call]) -> Declared:
+    declared: Declared = {}
+    overridden: Declared = {}
+    for node in calls:
+        if node.func.attr == ARGPARSE_DECLARE:  # type: ignore[attr-defined]
+            dest, flag = _dest(node)
+            if dest is not None:
+                value = _declared(follower, module, _keyword(node, "default"), _keyword(node, "choices"), flag)
+                declared[dest] = declared.get(dest, EMPTY) | value
+        else:
+            for kw in node.keywords:
+                if kw.arg is not None:
+                    value = _declared(follower, module, kw.value, None, f"{kw.arg} (set_defaults)")
+                    overridden[kw.arg] = overridden.get(kw.arg, EMPTY) | value
+    for dest, value in overridden.items():
+        # set_defaults wins over add_argument's default; the choices stay possible
+        kept = frozenset(o for o in declared.get(dest, EMPTY) if not o.parameter.startswith("default of"))  # type: ignore[union-attr]
+        declared[dest] = kept | value
+    return {dest: value for dest, value in declared.items() if value}
+
+
+def _dest(call: ast.Call) -> tuple[str | None, str]:
+    """(dest, how messages name the option) of an ``add_argument`` call."""
+    flags = [a.value for a in call.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+    explicit = _keyword(call, "dest")
+    longs = [f for f in flags if f.startswith("--")]
+    flag = longs[0] if longs else (flags[0] if flags else "")
+    if isinstance(explicit, ast.Constant) and isinstance(explicit.value, str):
+        return explicit.value, flag or explicit.value
+    if not flag or len(flags) != len(call.args):
+        return None, flag
+    return flag.lstrip("-").replace("-", "_"), flag
+
+
+def _parse_args_parts(frame: Frame, call: ast.Call) -> Parts | None:
+    where = ARGPARSE_PARSE[call.func.attr]  # type: ignore[attr-defined]
+    options = argparse_options(frame.follower, frame.module, frame.scope)
+    if not options:
+        return None
+    parts: Parts = [((f".{dest}",), value) for dest, value in sorted(options.items())]
+    if where is None:
+        return parts
+    return [((where,), EMPTY), *(((where, *suffix), value) for suffix, value in parts)]
+
+
+# --- click / typer / ComfyUI: values a function receives as parameters ------------------------
+
+
+def entry_values(frame: Frame, node: ast.AST) -> dict[AccessPath, frozenset[Origin]]:
+    """What the parameters of ``node`` receive from a source when nothing in the project calls
+    it: click/typer declarations, or the INPUT_TYPES of a ComfyUI node."""
+    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return {}
+    found: dict[AccessPath, frozenset[Origin]] = {}
+    if node.decorator_list:
+        found.update(_click_parameters(frame, node))
+    args = node.args
+    defaults = [*args.defaults, *(d for d in args.kw_defaults if d is not None)]
+    if any(isinstance(d, ast.Call) for d in defaults):
+        found.update(_typer_parameters(frame, node))
+    if frame.owner is not None and COMFY_INPUTS in frame.module.text:
+        inputs = comfy_inputs(frame.follower, frame.module, frame.owner).get(node.name)
+        if inputs:
+            names = {a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)}
+            kwargs = args.kwarg.arg if args.kwarg is not None else None
+            for name, value in inputs.items():
+                if name in names:
+                    found[(name,)] = value
+                elif kwargs is not None:
+                    found[(kwargs, f"[{name!r}]")] = value
+    return found
+
+
+def _click_parameters(frame: Frame, node: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[AccessPath, frozenset[Origin]]:
+    found = {}
+    imports = frame.module.imports
+    for decorator in node.decorator_list:
+        if not isinstance(decorator, ast.Call) or qualified_name(decorator.func, imports) not in CLICK_PARAMETERS:
+            continue
+        declarations = [a.value for a in decorator.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+        named = [d for d in declarations if not d.startswith("-")]
+        longs = [d for d in declarations if d.startswith("--")]
+        flag = (longs or declarations or [""])[0]
+        name = named[0] if named else flag.lstrip("-").replace("-", "_").lower()
+        if not name:
+            continue
+        flag = flag if flag.startswith("-") else f"argument {name}"
+        kind = _keyword(decorator, "type")
+        choices = None
+        if isinstance(kind, ast.Call) and qualified_name(kind.func, imports) in CLICK_CHOICES and kind.args:
+            choices = kind.args[0]
+        value = _declared(frame.follower, frame.module, _keyword(decorator, "default"), choices, flag)
+        if value:
+            found[(name,)] = value
+    return found
+
+
+def _typer_parameters(frame: Frame, node: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[AccessPath, frozenset[Origin]]:
+    found = {}
+    args = node.args
+    positional = [*args.posonlyargs, *args.args]
+    pairs = [*zip(positional[len(positional) - len(args.defaults):], args.defaults), *zip(args.kwonlyargs, args.kw_defaults)]
+    for arg, default in pairs:
+        if not isinstance(default, ast.Call) or qualified_name(default.func, frame.module.imports) not in TYPER_PARAMETERS:
+            continue
+        declared = default.args[0] if default.args else _keyword(default, "default")
+        value = _declared(frame.follower, frame.module, declared, None, "--" + arg.arg.replace("_", "-"))
+        if value:
+            found[(arg.arg,)] = value
+    return found
+
+
+def comfy_inputs(follower: Follower, module: ModuleInfo, cls: ast.ClassDef) -> dict[str, Declared]:
+    """{FUNCTION's method name: {input: origins}} of a ComfyUI node class."""
+    return _table(follower, ("comfy", id(cls)), lambda: _comfy_inputs(follower, module, cls))
+
+
+def _comfy_inputs(follower: Follower, module: ModuleInfo, cls: ast.ClassDef) -> dict[str, Declared]:
+    function = inputs = None
+    for stmt in cls.body:
+        if isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == COMFY_FUNCTION for t in stmt.targets):
+            if isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str):
+                function = stmt.value.value
+        elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name == COMFY_INPUTS:
+            inputs = stmt
+    if function is None or inputs is None:
+        return {}
+    declared: Declared = {}
+    for returned in _returned_dicts(inputs):
+        for section, entries in zip(returned.keys, returned.values):
+            if not (isinstance(section, ast.Constant) and section.value in COMFY_SECTIONS and isinstance(entries, ast.Dict)):
+                continue
+            for key, spec in zip(entries.keys, entries.values):
+                if not (isinstance(key, ast.Constant) and isinstance(key.value, str) and isinstance(spec, (ast.Tuple, ast.List)) and spec.elts):
+                    continue
+                choices = _module_list(module, spec.elts[0])
+                options = spec.elts[1] if len(spec.elts) > 1 and isinstance(spec.elts[1], ast.Dict) else None
+                default = None
+                if options is not None:
+                    default = next((v for k, v in zip(options.keys, options.values) if isinstance(k, ast.Constant) and k.value == "default"), None)
+                subject = f"input {key.value} of node {cls.name}"
+                value = _declared(follower, module, default, choices, subject)
+                if value:
+                    declared[key.value] = declared.get(key.value, EMPTY) | value
+    return {function: declared} if declared else {}
+
+
+def _returned_dicts(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.Dict]:
+    """The dict literals a function returns, directly or through one local name."""
+    assigned: dict[str, ast.Dict] = {}
+    found = []
+    for node in ast.walk(function):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name) and isinstance(node.value, ast.Dict):
+            assigned[node.targets[0].id] = node.value
+    for node in ast.walk(function):
+        if isinstance(node, ast.Return):
+            if isinstance(node.value, ast.Dict):
+                found.append(node.value)
+            elif isinstance(node.value, ast.Name) and node.value.id in assigned:
+                found.append(assigned[node.value.id])
+    return found
+
+
+def _module_list(module: ModuleInfo, node: ast.expr) -> ast.expr:
+    """A literal list, or the literal a module-level name is assigned (``DEVICES = [...]``)."""
+    if isinstance(node, ast.Name):
+        for stmt in module.tree.body:
+            if isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == node.id for t in stmt.targets):
+                return stmt.value
+    return node
+
+
+# --- records: dataclass / attrs / pydantic / NamedTuple --------------------------------------
+
+
+def record_fields(follower: Follower, module: ModuleInfo, cls: ast.ClassDef) -> tuple[list[str], Declared]:
+    """(the fields in order, field -> origins of its declared strings) of a record class;
+    a field that a hook or validator mentions is left out (it may be resolved there)."""
+    return _table(follower, ("record", id(cls)), lambda: _record_fields(follower, module, cls))
+
+
+def _is_record(module: ModuleInfo, cls: ast.ClassDef) -> bool:
+    imports = module.imports
+    for decorator in cls.decorator_list:
+        target = decorator.func if isinstance(decorator, ast.Call) else decorator
+        if qualified_name(target, imports) in RECORD_DECORATORS:
+            return True
+    return any(qualified_name(base, imports) in RECORD_BASES for base in cls.bases)
+
+
+def _record_fields(follower: Follower, module: ModuleInfo, cls: ast.ClassDef) -> tuple[list[str], Declared]:
+    if not _is_record(module, cls):
+        return [], {}
+    order: list[str] = []
+    declared: Declared = {}
+    hooks = [
+        s for s in cls.body
+        if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))
+        and (s.name in RECORD_HOOKS or any(RECORD_VALIDATOR_WORD in ast.unparse(d) for d in s.decorator_list))
+    ]
+    mentioned = set().union(*(follower.words_of(module, h) for h in hooks)) if hooks else set()
+    for stmt in cls.body:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and isinstance(stmt.targets[0], ast.Name):
+            # attrs without annotations: device = attr.ib(default=...)
+            if not (isinstance(stmt.value, ast.Call) and qualified_name(stmt.value.func, module.imports) in RECORD_FIELD_CALLS):
+                continue
+            name, annotation = stmt.targets[0].id, None
+        elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+            if "ClassVar" in ast.unparse(stmt.annotation):
+                continue
+            name, annotation = stmt.target.id, stmt.annotation
+        else:
+            continue
+        order.append(name)
+        if name in mentioned:
+            continue
+        default = stmt.value
+        if isinstance(default, ast.Call):
+            positional = RECORD_FIELD_CALLS.get(qualified_name(default.func, module.imports) or "")
+            if positional is None:
+                continue
+            default = default.args[0] if positional and default.args else _keyword(default, "default")
+        choices = _literal_choices(annotation) if annotation is not None else None
+        value = _declared(follower, module, default, choices, f"field {name} of {cls.name}")
+        if value:
+            declared[name] = value
+    return order, declared
+
+
+def _literal_choices(annotation: ast.expr) -> ast.expr | None:
+    """The strings of a ``Literal[...]`` annotation (also inside Optional[...] and unions)."""
+    for node in ast.walk(annotation):
+        if isinstance(node, ast.Subscript):
+            base = node.value
+            name = base.id if isinstance(base, ast.Name) else base.attr if isinstance(base, ast.Attribute) else ""
+            if name == "Literal":
+                return node.slice if isinstance(node.slice, ast.Tuple) else ast.Tuple(elts=[node.slice])
+    return None
+
+
+def _instance_parts(frame: Frame, call: ast.Call) -> Parts | None:
+    """The fields a record constructor leaves at their declared values."""
+    follower = frame.follower
+    found = follower.definition_of(frame.module, call.func, accept=lambda t: t is follower.home or t is frame.module)
+    if found is None or not isinstance(found[1], ast.ClassDef):
+        return None
+    module, cls = found
+    order, declared = record_fields(follower, module, cls)
+    if not declared or any(isinstance(a, ast.Starred) for a in call.args) or any(kw.arg is None for kw in call.keywords):
+        return None  # *args / **kwargs may set any field
+    given = set(order[: len(call.args)]) | {kw.arg for kw in call.keywords}
+    return [((f".{name}",), value) for name, value in sorted(declared.items()) if name not in given]
+
+
+# --- mapping defaults and vars() -----------------------------------------------------------
+
+
+def _mapping_default(frame: Frame, call: ast.Call, state: State) -> frozenset[Origin] | None:
+    """``d.get("device", "auto")`` / ``getattr(o, "device", "auto")``: the default, or the entry."""
+    func = call.func
+    if isinstance(func, ast.Attribute) and func.attr in MAPPING_DEFAULT_METHODS:
+        receiver, call_args, key_step, label = func.value, call.args, "[{!r}]", f".{func.attr}"
+    elif isinstance(func, ast.Name) and func.id == "getattr" and len(call.args) == 3 and not frame._shadowed("getattr"):
+        receiver, call_args, key_step, label = call.args[0], call.args[1:], ".{}", "getattr"
+    else:
+        return None
+    if len(call_args) != 2 or call.keywords:
+        return None
+    key, default = call_args
+    if not (isinstance(key, ast.Constant) and isinstance(key.value, str)):
+        return None
+    value = EMPTY
+    if frame.is_tracked_literal(default):
+        value = frozenset({frame.follower.origins.of(default, SOURCE_ROLE, frame.module.path, None, f'default of {label}("{key.value}")')})  # type: ignore[arg-type]
+    base = path_of(receiver)
+    if base is not None:
+        entry = (*base, key_step.format(key.value))
+        held = frame.read(state, entry)
+        if label == ".setdefault":
+            state.set(entry, held | value)
+        value = value | held
+    return value
+
+
+def _vars_parts(frame: Frame, call: ast.Call, state: State) -> Parts | None:
+    """``vars(args)``: the namespace's attributes as string-keyed entries."""
+    if not (isinstance(call.func, ast.Name) and call.func.id == "vars" and len(call.args) == 1 and not call.keywords):
+        return None
+    if call.func.id in frame.module.imports or frame._shadowed("vars"):
+        return None
+    parts = frame.structure(call.args[0], state)  # a namespace held in a name, or parse_args() itself
+    return [((f"[{suffix[0][1:]!r}]", *suffix[1:]), value) for suffix, value in parts if suffix[0].startswith(".")]
+
+
+def call_value(frame: Frame, call: ast.Call, state: State) -> tuple[frozenset[Origin], Parts] | None:
+    """(value, parts) of a call that reads a source, or None."""
+    func = call.func
+    if isinstance(func, ast.Attribute) and func.attr in ARGPARSE_PARSE:
+        parts = _parse_args_parts(frame, call)
+        return (EMPTY, parts) if parts else None
+    value = _mapping_default(frame, call, state)
+    if value is not None:
+        return value, []
+    parts = _vars_parts(frame, call, state)
+    if parts is None and isinstance(func, (ast.Name, ast.Attribute)):
+        parts = _instance_parts(frame, call)
+    return (EMPTY, parts) if parts else None
+
+
+# --- which scopes read a source ------------------------------------------------------------
+
+
+def reader_names(follower: Follower, module: ModuleInfo) -> set[str]:
+    """Words that mark the scopes receiving a value from a source declared in ``module``
+    (``parse_args``, a record class's name, the method a ComfyUI node's FUNCTION names):
+    those scopes run even when no candidate line is in them."""
+    names: set[str] = set()
+    text = module.text
+    if ARGPARSE_DECLARE in text and any(name in text for name in ARGPARSE_PARSE) and _argparse_anywhere(follower, module):
+        names.update(ARGPARSE_PARSE)
+    for stmt in module.tree.body:
+        if not isinstance(stmt, ast.ClassDef):
+            continue
+        if (stmt.decorator_list or stmt.bases) and record_fields(follower, module, stmt)[1]:
+            names.add(stmt.name)
+        if COMFY_INPUTS in text:
+            names.update(comfy_inputs(follower, module, stmt))
+    return names
+
+
+def _argparse_anywhere(follower: Follower, module: ModuleInfo) -> bool:
+    return any(_declared_tracked(follower, call) for call in _declarations(module.tree))
+
+
+def _declared_tracked(follower: Follower, call: ast.Call) -> bool:
+    tracked = follower.vocabulary.is_tracked
+    return any(
+        isinstance(n, ast.Constant) and isinstance(n.value, str) and tracked(n.value)
+        for kw in call.keywords if kw.arg not in ("help", "dest", "metavar") for n in ast.walk(kw.value)
+    )
+
+
+def records_with_sources(follower: Follower, module: ModuleInfo) -> set[str]:
+    """Top-level record classes with a declared tracked string: importers may construct them."""
+    return {
+        stmt.name for stmt in module.tree.body
+        if isinstance(stmt, ast.ClassDef) and (stmt.decorator_list or stmt.bases) and record_fields(follower, module, stmt)[1]
+    }
+
+
+# --- documentation -------------------------------------------------------------------------
+
+
+def render_doc() -> str:
+    """The "Sources" table of DEV002.md, from the catalogue."""
+    rows = ["| source | declares the strings | the value arrives in |", "| --- | --- | --- |"]
+    rows += [f"| {kind.name} | {kind.declared} | {kind.read} |" for kind in SOURCE_KINDS]
+    return "\n".join(rows) + "\n"
