@@ -186,6 +186,10 @@ RECORD_BASES: frozenset[str] = frozenset({
     "pydantic.BaseModel", "pydantic.BaseSettings", "pydantic_settings.BaseSettings",
     "typing.NamedTuple", "typing_extensions.NamedTuple",
 })
+# The last names of those decorators and bases: a cheap first look before resolving them.
+RECORD_LAST_NAMES: frozenset[str] = frozenset(
+    {name.rsplit(".", 1)[1] for name in RECORD_DECORATORS | RECORD_BASES} | {"dataclass", "s", "attrs"}
+)
 # field(...) calls: the keyword that holds the default, and whether the first positional does.
 RECORD_FIELD_CALLS: dict[str, bool] = {
     "dataclasses.field": False, "attr.ib": False, "attr.attrib": False, "attr.field": False,

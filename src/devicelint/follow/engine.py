@@ -144,6 +144,8 @@ class Follower:
         self._reaches: dict[tuple[int, int], frozenset[str]] = {}
         self._imported: dict[tuple[int, AccessPath], frozenset[Origin]] = {}
         self.source_tables: dict[tuple, object] = {}  # sources.py: per module or class
+        self.candidate_lines: list[int] | None = None  # of the reported module (None: all of it runs)
+        self.home_records: frozenset[str] = frozenset()  # its record classes that declare a string
         self._depth = 0
         self._nesting = 0
         self._work = 0
@@ -193,8 +195,10 @@ class Follower:
         """Run the scopes of ``module`` that can start a flow (all of them without
         ``candidate_lines``), then follow what escapes it into its importers."""
         self.home = module
+        self.candidate_lines = sorted(candidate_lines) if candidate_lines is not None else None
+        self.home_records = sources.records_with_sources(self, module)
         # the scopes that receive a value from a source declared here run too
-        readers = sources.reader_names(self, module) if candidate_lines is not None else set()
+        readers = sources.reader_names(self, module, candidate_lines) if candidate_lines is not None else set()
         self._focus[id(module)] = (sorted(candidate_lines or ()), set(readers))
         self._run_module(module, select_scopes(module.tree, self._words_in(module), candidate_lines, names=readers or None))
         names = self._escaping_names(module)
@@ -558,7 +562,7 @@ class Follower:
         carries = any(values.values()) or any(
             kw.arg is None and (p := path_of(kw.value)) is not None and any(v for _, v in state.parts(p))
             for kw in call.keywords
-        ) or any(v for arg in _arguments(call) for _, v in _parts_of(frame, arg, state))
+        )
         target = self._target(frame, call, carries)
         if target is None:
             return None
@@ -571,6 +575,7 @@ class Follower:
         binding = self._binding(frame, call, values, state, node, skip_first=bound, name=node.name)
         if binding is None:
             return None
+        carries = carries or any(value for _, value in binding)  # also the parts of a namespace passed
         seen = self._stores_seen(context, node)
         if not carries and not seen and node.name not in self._literal_reach(module):
             return None  # it can return no literal of the reported module: nothing to run for
@@ -719,12 +724,14 @@ class Follower:
                 continue
             if index < len(positional):
                 bound[(positional[index],)] = values.get(id(arg), EMPTY)
-                parts[positional[index]] = _parts_of(frame, arg, state)
+                if isinstance(arg, (ast.Name, ast.Call)):
+                    parts[positional[index]] = _parts_of(frame, arg, state)
                 index += 1
         for kw in call.keywords:
             if kw.arg is not None:
                 entries = [(kw.arg, values.get(id(kw.value), EMPTY))]
-                parts[kw.arg] = _parts_of(frame, kw.value, state)
+                if isinstance(kw.value, (ast.Name, ast.Call)):
+                    parts[kw.arg] = _parts_of(frame, kw.value, state)
             else:
                 entries = self._spread_entries(frame, kw.value, values, state)
                 if entries is None:  # **unknown: any parameter may be passed
@@ -784,20 +791,17 @@ class Follower:
         for (node_id, *_), (returned, _) in self._summaries.items():
             if unreported(returned):
                 names.update(name for name, node in module.definitions.items() if id(node) == node_id)
-        names |= sources.records_with_sources(self, module)  # an importer may construct one
+        names |= self.home_records if module is self.home else set()  # an importer may construct one
         return {name for name in names if not name.startswith("__")}
-
-
-def _arguments(call: ast.Call) -> list[ast.expr]:
-    return [*(a for a in call.args if not isinstance(a, ast.Starred)), *(kw.value for kw in call.keywords if kw.arg is not None)]
 
 
 def _parts_of(frame: Frame, node: ast.expr, state: State) -> list[tuple[AccessPath, frozenset[Origin]]]:
     """The known parts of an argument that is a name or a call (a namespace, a record)."""
+    if isinstance(node, ast.Name):
+        return state.parts((node.id,))
     if isinstance(node, ast.Call):
         return frame.call_parts.get(id(node), [])
-    path = path_of(node) if isinstance(node, (ast.Name, ast.Attribute)) else None
-    return state.parts(path) if path is not None else []
+    return []
 
 
 def _init_of(node: ast.ClassDef) -> FunctionNode | None:

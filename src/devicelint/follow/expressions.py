@@ -195,6 +195,10 @@ class Expressions:
             return EMPTY
         result = self.follower.call(self, call, values, state)
         if result is None:
+            func = call.func
+            word = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else None
+            if word not in sources.CALL_WORDS and word not in self.follower.home_records:
+                return EMPTY
             result = sources.call_value(self, call, state)  # argparse, records, .get(k, default)
             if result is None:
                 return EMPTY

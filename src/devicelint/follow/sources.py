@@ -30,10 +30,12 @@ from devicelint.catalogue import (
     RECORD_DECORATORS,
     RECORD_FIELD_CALLS,
     RECORD_HOOKS,
+    RECORD_LAST_NAMES,
     RECORD_VALIDATOR_WORD,
     SOURCE_KINDS,
     TYPER_PARAMETERS,
 )
+from devicelint.follow.scopes import any_between
 from devicelint.follow.values import EMPTY, AccessPath, Origin, State, path_of
 from devicelint.sinks import qualified_name
 
@@ -46,6 +48,9 @@ Parts = list[tuple[AccessPath, frozenset[Origin]]]
 Declared = dict[str, frozenset[Origin]]  # name (dest, field, input, parameter) -> origins
 
 SOURCE_ROLE = "source"
+
+# The callee names (method or function) of the calls that read a source, besides record classes.
+CALL_WORDS: frozenset[str] = frozenset({*ARGPARSE_PARSE, *MAPPING_DEFAULT_METHODS, "getattr", "vars"})
 
 
 # --- declarations -> origins -----------------------------------------------------------
@@ -106,15 +111,22 @@ def _declarations(scope: ast.AST) -> list[ast.Call]:
 
 
 def _shared_declarations(module: ModuleInfo) -> list[ast.Call]:
-    """The declarations outside the functions that parse their own parser."""
-    own: set[int] = set()
-    for node in ast.walk(module.tree):
+    """The declarations outside the functions that parse their own parser (one pass: each
+    call is attributed to the innermost function around it)."""
+    declared: list[tuple[ast.Call, int]] = []
+    parsing: set[int] = set()
+    stack: list[tuple[ast.AST, int]] = [(module.tree, 0)]
+    while stack:
+        node, owner = stack.pop()
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            calls = _declarations(node)
-            parses = any(isinstance(n, ast.Attribute) and n.attr in ARGPARSE_PARSE for n in ast.walk(node))
-            if calls and parses:
-                own.update(id(c) for c in calls)
-    return [c for c in _declarations(module.tree) if id(c) not in own]
+            owner = id(node)
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            if node.func.attr in (ARGPARSE_DECLARE, ARGPARSE_DEFAULTS):
+                declared.append((node, owner))
+            elif node.func.attr in ARGPARSE_PARSE:
+                parsing.add(owner)
+        stack.extend((child, owner) for child in ast.iter_child_nodes(node))
+    return [call for call, owner in reversed(declared) if not owner or owner not in parsing]
 
 
 def _argparse_options(follower: Follower, module: ModuleInfo, calls: list[ast.Call]) -> Declared:
@@ -315,7 +327,7 @@ def _record_fields(follower: Follower, module: ModuleInfo, cls: ast.ClassDef) ->
     hooks = [
         s for s in cls.body
         if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))
-        and (s.name in RECORD_HOOKS or any(RECORD_VALIDATOR_WORD in ast.unparse(d) for d in s.decorator_list))
+        and (s.name in RECORD_HOOKS or any(RECORD_VALIDATOR_WORD in _last_name(d) for d in s.decorator_list))
     ]
     mentioned = set().union(*(follower.words_of(module, h) for h in hooks)) if hooks else set()
     for stmt in cls.body:
@@ -325,7 +337,7 @@ def _record_fields(follower: Follower, module: ModuleInfo, cls: ast.ClassDef) ->
                 continue
             name, annotation = stmt.targets[0].id, None
         elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
-            if "ClassVar" in ast.unparse(stmt.annotation):
+            if _last_name(stmt.annotation) == "ClassVar":
                 continue
             name, annotation = stmt.target.id, stmt.annotation
         else:
@@ -414,57 +426,84 @@ def _vars_parts(frame: Frame, call: ast.Call, state: State) -> Parts | None:
 def call_value(frame: Frame, call: ast.Call, state: State) -> tuple[frozenset[Origin], Parts] | None:
     """(value, parts) of a call that reads a source, or None."""
     func = call.func
-    if isinstance(func, ast.Attribute) and func.attr in ARGPARSE_PARSE:
-        parts = _parse_args_parts(frame, call)
-        return (EMPTY, parts) if parts else None
-    value = _mapping_default(frame, call, state)
-    if value is not None:
-        return value, []
-    parts = _vars_parts(frame, call, state)
-    if parts is None and isinstance(func, (ast.Name, ast.Attribute)):
+    if isinstance(func, ast.Attribute):
+        name = func.attr
+        if name in ARGPARSE_PARSE:
+            parts = _parse_args_parts(frame, call)
+            return (EMPTY, parts) if parts else None
+    elif isinstance(func, ast.Name):
+        name = func.id
+    else:
+        return None
+    if name in MAPPING_DEFAULT_METHODS or name == "getattr":
+        value = _mapping_default(frame, call, state)
+        return (value, []) if value is not None else None
+    if name == "vars":
+        parts = _vars_parts(frame, call, state)
+    elif name in frame.follower.home_records:
         parts = _instance_parts(frame, call)
+    else:
+        return None
     return (EMPTY, parts) if parts else None
 
 
 # --- which scopes read a source ------------------------------------------------------------
 
 
-def reader_names(follower: Follower, module: ModuleInfo) -> set[str]:
+def reader_names(follower: Follower, module: ModuleInfo, candidate_lines: set[int]) -> set[str]:
     """Words that mark the scopes receiving a value from a source declared in ``module``
     (``parse_args``, a record class's name, the method a ComfyUI node's FUNCTION names):
-    those scopes run even when no candidate line is in them."""
+    those scopes run even when no candidate line is in them. A declaration of a tracked
+    string holds a candidate line, so only the statements around one are looked at."""
     names: set[str] = set()
     text = module.text
-    if ARGPARSE_DECLARE in text and any(name in text for name in ARGPARSE_PARSE) and _argparse_anywhere(follower, module):
-        names.update(ARGPARSE_PARSE)
+    argparse = ARGPARSE_DECLARE in text and any(name in text for name in ARGPARSE_PARSE)
+    comfy = COMFY_INPUTS in text
+    lines = sorted(candidate_lines)
     for stmt in module.tree.body:
-        if not isinstance(stmt, ast.ClassDef):
-            continue
-        if (stmt.decorator_list or stmt.bases) and record_fields(follower, module, stmt)[1]:
-            names.add(stmt.name)
-        if COMFY_INPUTS in text:
+        if comfy and isinstance(stmt, ast.ClassDef):  # its choices may be a module-level list
             names.update(comfy_inputs(follower, module, stmt))
+        if not any_between(lines, stmt.lineno, stmt.end_lineno or stmt.lineno):
+            continue
+        if argparse and ARGPARSE_DECLARE in _text_of(module, stmt):
+            names.update(ARGPARSE_PARSE)  # a declaration around a candidate (a superset: no walk)
+        if isinstance(stmt, ast.ClassDef) and stmt.name in records_with_sources(follower, module):
+            names.add(stmt.name)
     return names
 
 
-def _argparse_anywhere(follower: Follower, module: ModuleInfo) -> bool:
-    return any(_declared_tracked(follower, call) for call in _declarations(module.tree))
+def _text_of(module: ModuleInfo, node: ast.stmt) -> str:
+    return "".join(module.lines[node.lineno - 1 : node.end_lineno or node.lineno])
 
 
-def _declared_tracked(follower: Follower, call: ast.Call) -> bool:
-    tracked = follower.vocabulary.is_tracked
-    return any(
-        isinstance(n, ast.Constant) and isinstance(n.value, str) and tracked(n.value)
-        for kw in call.keywords if kw.arg not in ("help", "dest", "metavar") for n in ast.walk(kw.value)
-    )
+def records_with_sources(follower: Follower, module: ModuleInfo | None) -> frozenset[str]:
+    """The top-level record classes of the reported module with a declared tracked string
+    (another module's strings are reported there). Such a field holds a candidate line."""
+    if module is None or module is not follower.home:
+        return frozenset()
+    key = ("records", id(module))
+    found = follower.source_tables.get(key)  # asked for each call: no closure to build
+    if found is None:
+        lines = follower.candidate_lines
+        found = follower.source_tables[key] = frozenset(
+            stmt.name for stmt in module.tree.body
+            if isinstance(stmt, ast.ClassDef) and _may_be_record(stmt)
+            and (lines is None or any_between(lines, stmt.lineno, stmt.end_lineno or stmt.lineno))
+            and record_fields(follower, module, stmt)[1]
+        )
+    return found  # type: ignore[return-value]
 
 
-def records_with_sources(follower: Follower, module: ModuleInfo) -> set[str]:
-    """Top-level record classes with a declared tracked string: importers may construct them."""
-    return {
-        stmt.name for stmt in module.tree.body
-        if isinstance(stmt, ast.ClassDef) and (stmt.decorator_list or stmt.bases) and record_fields(follower, module, stmt)[1]
-    }
+def _may_be_record(cls: ast.ClassDef) -> bool:
+    """A cheap look at the last names of the decorators and bases (before resolving them)."""
+    return any(_last_name(node) in RECORD_LAST_NAMES for node in (*cls.decorator_list, *cls.bases))
+
+
+def _last_name(node: ast.expr) -> str:
+    """``dataclass`` of ``@dataclasses.dataclass(frozen=True)``, ``ClassVar`` of ``ClassVar[str]``."""
+    while isinstance(node, (ast.Call, ast.Subscript)):
+        node = node.func if isinstance(node, ast.Call) else node.value
+    return node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else ""
 
 
 # --- documentation -------------------------------------------------------------------------
