@@ -107,3 +107,18 @@ def test_the_libcst_codemod_fixes_a_cross_module_flow(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert 'device = "cuda" if device == "auto" else device' in audio.read_text()
+
+
+def test_a_comfyui_node_package_names_the_node_inputs(tmp_path: Path) -> None:
+    """ComfyUI passes each INPUT_TYPES choice to the FUNCTION method: the "auto" choice of a
+    loader node crashes at .to(), and in the helper module another node calls."""
+    package = tmp_path / "comfyui_deviceloader"
+    shutil.copytree(PROJECTS / "comfynode" / "comfyui_deviceloader", package)
+    findings = devicelint_json(package / "nodes.py", cwd=tmp_path)
+    assert [(f["line"], f["code"]) for f in findings] == sorted(expected_findings(package / "nodes.py"))
+    at_sink, at_choice = findings
+    assert 'the choice "auto" of input device of node DownloadAndLoadModel on line 20' in at_sink["message"]
+    assert "reaches torch.load(map_location=) on line 9 of loading.py" in at_choice["message"]
+    assert 'it is the choice "auto" of input load_device of node LoadCheckpoint' in at_choice["message"]
+    # the helper holds no literal of its own: nothing is reported there
+    assert devicelint_json(package / "loading.py", cwd=tmp_path) == []

@@ -295,5 +295,5 @@ def test_the_rule_doc_lists_the_sources_from_the_catalogue() -> None:
     doc = (ROOT / "src" / "devicelint" / "docs" / "DEV002.md").read_text(encoding="utf-8")
     block = re.search(r"<!-- begin generated: sources -->\n(.*?)<!-- end generated: sources -->", doc, re.S)
     assert block is not None
-    assert block.group(1) == render_doc()
+    assert block.group(1) == render_doc(), "regenerate the block from devicelint.follow.sources.render_doc()"
     assert "| argparse |" in block.group(1) and "| ComfyUI nodes |" in block.group(1)

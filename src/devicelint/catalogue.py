@@ -148,8 +148,9 @@ SOURCE_KINDS: tuple[SourceKind, ...] = (
         "records",
         '`@dataclass` / attrs / pydantic `BaseModel` / `NamedTuple` fields: `device: str = "auto"`, '
         '`field(default=...)`, `Field(...)`, `attr.ib(default=...)`, choices of a `Literal[...]` annotation',
-        "`cfg.device` on an instance constructed in the module (`cfg = Config()`); a field that the "
-        "constructor sets, or that a `__post_init__` or validator mentions, is not a source",
+        "`cfg.device` on an instance constructed in the module or in a module that imports the class "
+        "(`cfg = Config()`, `Config().device`); a field that the constructor sets, or that a `__post_init__` "
+        "or validator mentions, is not a source",
     ),
     SourceKind(
         "mapping defaults",
