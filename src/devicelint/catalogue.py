@@ -159,6 +159,12 @@ SOURCE_KINDS: tuple[SourceKind, ...] = (
         "the call's value (the default, or what the entry holds)",
     ),
     SourceKind(
+        "gradio",
+        '`gr.Dropdown(choices=[...], value=...)` / `gr.Radio(...)` (written in the list, or a name assigned once '
+        "in the module) among the `inputs=` of `gr.Interface(fn, inputs)` or of an event such as `button.click(fn, inputs)`",
+        "the parameter of `fn` (a function of the module) at the same position",
+    ),
+    SourceKind(
         "ComfyUI nodes",
         'a node class\'s `INPUT_TYPES` (`{"required": {"device": (["auto", "cpu", "cuda"], {"default": "auto"})}}`, '
         "also `optional`)",
@@ -202,6 +208,11 @@ RECORD_VALIDATOR_WORD = "validat"  # validator, field_validator, model_validator
 
 # Methods of a mapping that return their second argument when the key is missing.
 MAPPING_DEFAULT_METHODS: frozenset[str] = frozenset({"get", "pop", "setdefault"})
+
+# gradio: input components with choices, and what wires them to a function's parameters.
+GRADIO_CHOICE_COMPONENTS: frozenset[str] = frozenset({"gradio.Dropdown", "gradio.Radio"})
+GRADIO_INTERFACE = "gradio.Interface"
+GRADIO_EVENTS: frozenset[str] = frozenset({"click", "change", "submit", "select", "input", "release", "upload", "then", "load"})
 
 # ComfyUI custom nodes.
 COMFY_INPUTS = "INPUT_TYPES"

@@ -25,6 +25,9 @@ from devicelint.catalogue import (
     COMFY_FUNCTION,
     COMFY_INPUTS,
     COMFY_SECTIONS,
+    GRADIO_CHOICE_COMPONENTS,
+    GRADIO_EVENTS,
+    GRADIO_INTERFACE,
     MAPPING_DEFAULT_METHODS,
     RECORD_BASES,
     RECORD_DECORATORS,
@@ -189,6 +192,11 @@ def entry_values(frame: Frame, node: ast.AST) -> dict[AccessPath, frozenset[Orig
     defaults = [*args.defaults, *(d for d in args.kw_defaults if d is not None)]
     if any(isinstance(d, ast.Call) for d in defaults):
         found.update(_typer_parameters(frame, node))
+    if frame.owner is None and _uses_gradio(frame.module):
+        for index, value in gradio_inputs(frame.follower, frame.module).get(node.name, {}).items():
+            positional = [*args.posonlyargs, *args.args]
+            if index < len(positional):
+                found[(positional[index].arg,)] = value
     if frame.owner is not None and COMFY_INPUTS in frame.module.text:
         inputs = comfy_inputs(frame.follower, frame.module, frame.owner).get(node.name)
         if inputs:
@@ -239,6 +247,60 @@ def _typer_parameters(frame: Frame, node: ast.FunctionDef | ast.AsyncFunctionDef
         if value:
             found[(arg.arg,)] = value
     return found
+
+
+def gradio_inputs(follower: Follower, module: ModuleInfo) -> dict[str, dict[int, frozenset[Origin]]]:
+    """{function name: {parameter position: origins}} of the functions that gradio calls with
+    a Dropdown's or Radio's value."""
+    return _table(follower, ("gradio", id(module)), lambda: _gradio_inputs(follower, module))
+
+
+def _uses_gradio(module: ModuleInfo) -> bool:
+    text = module.text
+    return ("Dropdown" in text or "Radio" in text) and any(q.startswith("gradio") for q in module.imports.values())
+
+
+def _gradio_inputs(follower: Follower, module: ModuleInfo) -> dict[str, dict[int, frozenset[Origin]]]:
+    imports = module.imports
+    components: dict[str, list[ast.Call]] = {}  # name -> the gradio components assigned to it
+    wirings: list[tuple[ast.expr, ast.expr]] = []  # (fn, inputs)
+    for node in ast.walk(module.tree):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            value = node.value
+            if isinstance(value, ast.Call) and (qualified_name(value.func, imports) or "").startswith("gradio."):
+                components.setdefault(node.targets[0].id, []).append(value)  # a component; one per name, else unknown
+        if isinstance(node, ast.Call):
+            func = node.func
+            fn = node.args[0] if node.args else _keyword(node, "fn")
+            inputs = node.args[1] if len(node.args) > 1 else _keyword(node, "inputs")
+            if fn is None or inputs is None:
+                continue
+            if qualified_name(func, imports) == GRADIO_INTERFACE or isinstance(func, ast.Attribute) and func.attr in GRADIO_EVENTS:
+                wirings.append((fn, inputs))
+    found: dict[str, dict[int, frozenset[Origin]]] = {}
+    for fn, inputs in wirings:
+        if not isinstance(fn, ast.Name) or not isinstance(inputs, (ast.List, ast.Tuple)):
+            continue
+        for index, element in enumerate(inputs.elts):
+            if isinstance(element, ast.Name):
+                assigned = components.get(element.id, [])
+                element = assigned[0] if len(assigned) == 1 else None  # type: ignore[assignment]
+            value = _gradio_choices(follower, module, element) if isinstance(element, ast.Call) else EMPTY
+            if value:
+                positions = found.setdefault(fn.id, {})
+                positions[index] = positions.get(index, EMPTY) | value
+    return found
+
+
+def _gradio_choices(follower: Follower, module: ModuleInfo, call: ast.Call) -> frozenset[Origin]:
+    name = qualified_name(call.func, module.imports)
+    if name not in GRADIO_CHOICE_COMPONENTS:
+        return EMPTY
+    choices = call.args[0] if call.args else _keyword(call, "choices")
+    label = _keyword(call, "label")
+    kind = name.rsplit(".", 1)[1]
+    subject = f'{kind} "{label.value}"' if isinstance(label, ast.Constant) and isinstance(label.value, str) else kind
+    return _declared(follower, module, _keyword(call, "value"), choices, subject)
 
 
 def comfy_inputs(follower: Follower, module: ModuleInfo, cls: ast.ClassDef) -> dict[str, Declared]:
@@ -460,6 +522,8 @@ def reader_names(follower: Follower, module: ModuleInfo, candidate_lines: set[in
     argparse = ARGPARSE_DECLARE in text and any(name in text for name in ARGPARSE_PARSE)
     comfy = COMFY_INPUTS in text
     lines = sorted(candidate_lines)
+    if _uses_gradio(module):
+        names.update(gradio_inputs(follower, module))
     for stmt in module.tree.body:
         if comfy and isinstance(stmt, ast.ClassDef):  # its choices may be a module-level list
             names.update(comfy_inputs(follower, module, stmt))
