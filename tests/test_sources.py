@@ -201,6 +201,25 @@ TWINS = [
                 return self.model.to(device)
         """,
     ),
+    (  # gradio: a name that holds two components is unknown
+        """
+        import gradio as gr
+        def run(device):
+            return device.to(device)
+        def ui():
+            choice = gr.Dropdown(["auto", "cpu"], value="cpu")
+            gr.Button().click(run, inputs=[choice])
+        """,
+        """
+        import gradio as gr
+        def run(device):
+            return device.to(device)
+        def ui():
+            choice = gr.Dropdown(["auto", "cpu"], value="cpu")
+            choice = gr.Textbox()
+            gr.Button().click(run, inputs=[choice])
+        """,
+    ),
     (  # a typer option's default that a refinement resolves
         """
         import typer
