@@ -204,6 +204,8 @@ class Follower:
         names = self._escaping_names(module)
         if names:
             for importer in self._hold(self.project.importers(module, names)):
+                if not sources.may_read_escaping(importer, names, self.home_records):
+                    continue  # it imports a record class only to name it: not parsed
                 self._focus[id(importer)] = ([], set(names))
                 self._run_module(importer, select_scopes(importer.tree, self._words_in(importer), names=names))
 

@@ -14,6 +14,8 @@ text that mentions the kind.
 from __future__ import annotations
 
 import ast
+import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from devicelint.catalogue import (
@@ -97,7 +99,7 @@ def argparse_options(follower: Follower, module: ModuleInfo, scope: ast.AST | No
     """dest -> origins of the parser that ``parse_args()`` in ``scope`` parses: the options
     declared in that function if it declares any, else those of every other parser of the
     module (built in helpers, sub-parsers and groups included)."""
-    if ARGPARSE_DECLARE not in module.text:
+    if not _kinds(follower, module).argparse:
         return {}
     if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
         own = _table(follower, ("argparse", id(scope)), lambda: _argparse_options(follower, module, _declarations(scope)))
@@ -186,18 +188,18 @@ def entry_values(frame: Frame, node: ast.AST) -> dict[AccessPath, frozenset[Orig
     if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
         return {}
     found: dict[AccessPath, frozenset[Origin]] = {}
-    if node.decorator_list:
+    kinds = _kinds(frame.follower, frame.module)
+    if kinds.click and node.decorator_list:
         found.update(_click_parameters(frame, node))
     args = node.args
-    defaults = [*args.defaults, *(d for d in args.kw_defaults if d is not None)]
-    if any(isinstance(d, ast.Call) for d in defaults):
+    if kinds.typer and (args.defaults or args.kw_defaults):
         found.update(_typer_parameters(frame, node))
-    if frame.owner is None and _uses_gradio(frame.module):
+    if frame.owner is None and kinds.gradio:
         for index, value in gradio_inputs(frame.follower, frame.module).get(node.name, {}).items():
             positional = [*args.posonlyargs, *args.args]
             if index < len(positional):
                 found[(positional[index].arg,)] = value
-    if frame.owner is not None and COMFY_INPUTS in frame.module.text:
+    if frame.owner is not None and kinds.comfy:
         inputs = comfy_inputs(frame.follower, frame.module, frame.owner).get(node.name)
         if inputs:
             names = {a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)}
@@ -255,9 +257,31 @@ def gradio_inputs(follower: Follower, module: ModuleInfo) -> dict[str, dict[int,
     return _table(follower, ("gradio", id(module)), lambda: _gradio_inputs(follower, module))
 
 
-def _uses_gradio(module: ModuleInfo) -> bool:
-    text = module.text
-    return ("Dropdown" in text or "Radio" in text) and any(q.startswith("gradio") for q in module.imports.values())
+@dataclass(frozen=True)
+class _Kinds:
+    """Which kinds of source a module's text can hold (read once: functions run many times)."""
+
+    argparse: bool
+    click: bool
+    typer: bool
+    comfy: bool
+    gradio: bool
+
+
+def _kinds(follower: Follower, module: ModuleInfo) -> _Kinds:
+    key = ("kinds", id(module))
+    found = follower.source_tables.get(key)
+    if found is None:
+        text = module.text
+        imported = {q.split(".", 1)[0] for q in module.imports.values()}
+        found = follower.source_tables[key] = _Kinds(
+            argparse=ARGPARSE_DECLARE in text and any(name in text for name in ARGPARSE_PARSE),
+            click="click" in imported,
+            typer="typer" in imported,
+            comfy=COMFY_INPUTS in text,
+            gradio="gradio" in imported and ("Dropdown" in text or "Radio" in text),
+        )
+    return found  # type: ignore[return-value]
 
 
 def _gradio_inputs(follower: Follower, module: ModuleInfo) -> dict[str, dict[int, frozenset[Origin]]]:
@@ -518,18 +542,16 @@ def reader_names(follower: Follower, module: ModuleInfo, candidate_lines: set[in
     those scopes run even when no candidate line is in them. A declaration of a tracked
     string holds a candidate line, so only the statements around one are looked at."""
     names: set[str] = set()
-    text = module.text
-    argparse = ARGPARSE_DECLARE in text and any(name in text for name in ARGPARSE_PARSE)
-    comfy = COMFY_INPUTS in text
+    kinds = _kinds(follower, module)
     lines = sorted(candidate_lines)
-    if _uses_gradio(module):
+    if kinds.gradio:
         names.update(gradio_inputs(follower, module))
     for stmt in module.tree.body:
-        if comfy and isinstance(stmt, ast.ClassDef):  # its choices may be a module-level list
+        if kinds.comfy and isinstance(stmt, ast.ClassDef):  # its choices may be a module-level list
             names.update(comfy_inputs(follower, module, stmt))
         if not any_between(lines, stmt.lineno, stmt.end_lineno or stmt.lineno):
             continue
-        if argparse and ARGPARSE_DECLARE in _text_of(module, stmt):
+        if kinds.argparse and ARGPARSE_DECLARE in _text_of(module, stmt):
             names.update(ARGPARSE_PARSE)  # a declaration around a candidate (a superset: no walk)
         if isinstance(stmt, ast.ClassDef) and stmt.name in records_with_sources(follower, module):
             names.add(stmt.name)
@@ -556,6 +578,17 @@ def records_with_sources(follower: Follower, module: ModuleInfo | None) -> froze
             and record_fields(follower, module, stmt)[1]
         )
     return found  # type: ignore[return-value]
+
+
+def may_read_escaping(importer: ModuleInfo, names: set[str], records: frozenset[str]) -> bool:
+    """Whether an importer can read what escapes the reported module: it mentions one of the
+    other escaping names, or calls a record class (an import only for a type hint or an
+    isinstance() reads no field default). A text check, before the importer is parsed."""
+    text = importer.text
+    others = names - records
+    if others and re.search(r"\b(?:" + "|".join(map(re.escape, sorted(others))) + r")\b", text):
+        return True
+    return any(f"{name}(" in text for name in names & records)
 
 
 def _may_be_record(cls: ast.ClassDef) -> bool:
