@@ -158,6 +158,8 @@ class Expressions:
         return self.call_result(call, name, values, state)
 
     def record_sinks(self, call: ast.Call, name: str | None, values: dict[int, frozenset[Origin]], state: State) -> None:
+        if self.probing:
+            return  # a validation probe (see Statements.exec_try)
         catalog = self.follower.catalog
         for use in catalog.uses(call, name):
             value = values.get(id(use.argument), EMPTY)
@@ -188,6 +190,8 @@ class Expressions:
             if self.is_tracked_literal(default):
                 return frozenset({self.origin(default, role)})  # type: ignore[arg-type]
             return EMPTY
+        if name is None and _is_literal_lookup(call):
+            return self.literal_lookup(call, values)
         result = self.follower.call(self, call, values, state)
         if result is None:
             return EMPTY
@@ -195,6 +199,18 @@ class Expressions:
         if parts:
             self.call_parts[id(call)] = parts
         return returned
+
+    def literal_lookup(self, call: ast.Call, values: dict[int, frozenset[Origin]]) -> frozenset[Origin]:
+        """``{"auto": "cuda"}.get(d, d)``: an entry's value, or the default for the other keys."""
+        table: ast.Dict = call.func.value  # type: ignore[attr-defined]
+        keys = {key.value for key in table.keys}  # type: ignore[union-attr]
+        result = frozenset().union(*(self.constant(v) for v in table.values if isinstance(v, ast.Constant)))
+        if len(call.args) == 2:
+            default = values.get(id(call.args[1]), EMPTY)
+            if path_of(call.args[1]) is not None and path_of(call.args[1]) == path_of(call.args[0]):
+                default = frozenset(o for o in default if o.value not in keys)  # the key was found
+            result = result | default
+        return result
 
     # -- structure ----------------------------------------------------------------------
 
@@ -228,6 +244,18 @@ class Expressions:
         yield (step,), self.value_of(node, state)
         for suffix, value in self._parts(node, state, depth + 1):
             yield (step, *suffix), value
+
+
+def _is_literal_lookup(call: ast.Call) -> bool:
+    func = call.func
+    return (
+        isinstance(func, ast.Attribute)
+        and func.attr == "get"
+        and isinstance(func.value, ast.Dict)
+        and all(isinstance(k, ast.Constant) and isinstance(k.value, str) for k in func.value.keys)
+        and 1 <= len(call.args) <= 2
+        and not call.keywords
+    )
 
 
 _EXPRESSIONS = {

@@ -50,6 +50,7 @@ class Frame(Statements, Expressions, Refinement):
         self.self_name = self_name
         self.is_module = is_module
         self.loops: list = []
+        self.probing = 0  # inside try bodies whose handler catches a bad device: sinks there are probes
         self.stored_on_self: set[AccessPath] = set()  # self paths this method assigns
         self.returned: frozenset[Origin] = EMPTY
         self.returned_parts: dict[AccessPath, frozenset[Origin]] = {}
