@@ -88,6 +88,33 @@ METHOD_SINKS: tuple[SinkSpec, ...] = (
     *(SinkSpec(f".new_{kind}", keyword="device") for kind in ("zeros", "ones", "empty", "full", "tensor")),
 )
 
+# Which ``.to()`` is torch's. Method sinks match by name; a receiver built by one of these
+# libraries has its own ``.to`` (tinygrad ``Tensor.to("gpu")``, OpenVINO / optimum-intel
+# ``OVModel*.to("GPU")``, pint and astropy quantities ``.to("km")``), and so does a project
+# class that defines ``def to`` without deriving from a torch-ecosystem class. Prefixes are
+# matched on dotted qualified names; the longest one wins (optimum.intel is not optimum).
+FOREIGN_TO_LIBRARIES: tuple[str, ...] = ("tinygrad", "openvino", "optimum.intel", "pint", "astropy.units", "unyt")
+TORCH_LIBRARIES: tuple[str, ...] = (
+    "torch",
+    "torchvision",
+    "torchaudio",
+    "transformers",
+    "diffusers",
+    "accelerate",
+    "peft",
+    "sentence_transformers",
+    "timm",
+    "lightning",
+    "pytorch_lightning",
+    "trl",
+    "bitsandbytes",
+    "whisperx",
+    "open_clip",
+    "optimum",
+)
+# Bases a project class may have and still be a plain Python class (its own ``to`` is not torch's).
+PLAIN_BASES: frozenset[str] = frozenset({"object", "abc.ABC", "typing.Generic", "typing.Protocol", "ABC", "Generic", "Protocol"})
+
 # Any other call into these packages takes its ``device=`` keyword as a device
 # (factories such as torch.zeros, *_like, torch.nn layer constructors).
 DEVICE_KEYWORD_PACKAGES: tuple[str, ...] = ("torch",)

@@ -169,6 +169,8 @@ class Expressions:
                 literal = argument.value
                 if self.vocabulary.is_device_like(literal) if not use.strict else not self.vocabulary.is_concrete(literal):
                     value = frozenset({self.origin(argument, "literal")})
+            if value and use.label.startswith(".") and not self.torch_method(call):
+                continue  # another library's .to(), or a project class's own
             self.follower.record_sink(use, value, self.module.path)
         for kw in call.keywords:
             spread = path_of(kw.value) if kw.arg is None else None
@@ -178,6 +180,8 @@ class Expressions:
             for key, value in state.entries(spread):
                 if value:
                     for use in catalog.spread_uses(call, name, key, kw.value):
+                        if use.label.startswith(".") and not self.torch_method(call):
+                            continue
                         self.follower.record_sink(use, value, self.module.path)
 
     def call_result(self, call: ast.Call, name: str | None, values: dict[int, frozenset[Origin]], state: State) -> frozenset[Origin]:

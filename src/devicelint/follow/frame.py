@@ -13,6 +13,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from devicelint.follow.expressions import Expressions
+from devicelint.follow.receivers import Receivers
 from devicelint.follow.refine import Refinement
 from devicelint.follow.scopes import NO_SCOPE_INFO, ScopeInfo
 from devicelint.follow.statements import Statements
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 Binding = tuple[tuple[AccessPath, frozenset[Origin]], ...]  # what a caller passes: path -> value
 
 
-class Frame(Statements, Expressions, Refinement):
+class Frame(Statements, Expressions, Refinement, Receivers):
     def __init__(
         self,
         follower: Follower,
