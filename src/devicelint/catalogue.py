@@ -67,8 +67,12 @@ class SinkSpec:
 
 
 # Calls resolved through imports (``import torch as T``, ``from torch import device``).
+# Each third-party entry says where the library hands its ``device`` to torch (checked
+# against the library's source; torch raises RuntimeError on "auto").
 QUALIFIED_SINKS: tuple[SinkSpec, ...] = (
     SinkSpec("torch.device", position=0, keyword="type"),
+    # torch/_C/__init__.pyi: Generator(device: Device = None); parsed as a torch.device
+    # (torch.Generator(device="auto") raises RuntimeError, checked with torch 2.13).
     SinkSpec("torch.Generator", position=0, keyword="device"),
     SinkSpec("torch.load", position=1, keyword="map_location"),
     SinkSpec("torch.cuda.set_device", position=0, keyword="device"),
@@ -76,8 +80,34 @@ QUALIFIED_SINKS: tuple[SinkSpec, ...] = (
     SinkSpec("torch.autocast", position=0, keyword="device_type"),
     SinkSpec("torch.amp.autocast", position=0, keyword="device_type"),
     SinkSpec("torch.amp.autocast_mode.autocast", position=0, keyword="device_type"),
+    # transformers/pipelines/base.py Pipeline.__init__: self.device = torch.device(device).
     SinkSpec("transformers.pipeline", keyword="device"),
     SinkSpec("transformers.pipelines.pipeline", keyword="device"),
+    # sentence_transformers/base/model.py BaseModel.__init__ (the base of SentenceTransformer
+    # and CrossEncoder): a given device skips get_device_name() and reaches self.to(device)
+    # (nn.Module.to). Keyword-only there; older releases' signatures differ in position.
+    *(
+        SinkSpec(name, keyword="device")
+        for name in (
+            "sentence_transformers.SentenceTransformer",
+            "sentence_transformers.SentenceTransformer.SentenceTransformer",
+            "sentence_transformers.sentence_transformer.model.SentenceTransformer",
+            "sentence_transformers.CrossEncoder",
+            "sentence_transformers.cross_encoder.CrossEncoder",
+            "sentence_transformers.cross_encoder.CrossEncoder.CrossEncoder",
+            "sentence_transformers.cross_encoder.model.CrossEncoder",
+        )
+    ),
+    # whisperx/alignment.py load_align_model(language_code, device, ...): the torchaudio
+    # bundle's model and the HF Wav2Vec2 model both get .to(device) (lines 96 and 108).
+    SinkSpec("whisperx.load_align_model", position=1, keyword="device"),
+    SinkSpec("whisperx.alignment.load_align_model", position=1, keyword="device"),
+    # Not entries, checked: transformers Trainer and TrainingArguments take no device string
+    # (TrainingArguments._setup_devices builds torch.device from the environment); diffusers
+    # pipelines' .to() is the method sink below (pipeline_utils.py DiffusionPipeline.to calls
+    # torch.device(args[0]) / torch.device(device)). Left out because they accept "auto"
+    # themselves: faster-whisper, ctranslate2, vLLM, Lightning accelerator=/devices=,
+    # stable-baselines3 device=, modelscope (unknown calls are never sinks).
 )
 
 # Methods on any receiver: the receiver's type is unknown statically, and these names are torch's.
