@@ -183,9 +183,9 @@ class Statements:
         # An exception may leave the body after any of its statements.
         seen: list[State | None] = [state]
         current: State | None = state.copy()
-        # A sink in a body whose handler catches torch's parse error (RuntimeError) is a
-        # validation probe, not a crash: `try: torch.device(d) except RuntimeError: ...`.
-        probe = any(_catches_device_error(handler.type) for handler in stmt.handlers)
+        # A sink in a body whose handler catches torch's parse error (RuntimeError) and does
+        # not raise again is a validation probe, not a crash: `try: torch.device(d) except RuntimeError: ...`.
+        probe = any(_catches_device_error(handler.type) and not _reraises(handler) for handler in stmt.handlers)
         self.probing += probe
         try:
             for inner in stmt.body:
@@ -314,6 +314,11 @@ def _catches_device_error(kind: ast.expr | None) -> bool:
     return any(
         (k.id if isinstance(k, ast.Name) else k.attr if isinstance(k, ast.Attribute) else None) in _DEVICE_ERRORS for k in kinds
     )
+
+
+def _reraises(handler: ast.ExceptHandler) -> bool:
+    """A handler that raises again (``except Exception: log(); raise``) lets the crash through."""
+    return any(isinstance(stmt, ast.Raise) for stmt in handler.body)
 
 
 def _literal_patterns(pattern: ast.pattern) -> list[ast.Constant] | None:
