@@ -36,9 +36,13 @@ class Receivers:
                 return isinstance(found[1], ast.ClassDef) and self.plain_class_with_to(found[0], found[1])
             # a method of a foreign object: Tensor.rand(3).realize(), OVModel.from_pretrained(...)
             return isinstance(node.func, ast.Attribute) and self.foreign_value(node.func.value, hops + 1)
+        if isinstance(node, ast.Subscript) and path_of(node) is None:
+            return self.foreign_value(node.value, hops + 1)  # t[0:4] of a foreign tensor
         path = path_of(node)
         if path is None:
             return False
+        if len(path) == 1 and self.foreign_annotation(path[0]):
+            return True  # def step(x: Tensor) with tinygrad's Tensor
         if path == (self.self_name,):
             return self.owner is not None and self.plain_class_with_to(self.module, self.owner)
         if path[0] in self.module.imports and path[0] not in self.scope_locals:
@@ -47,16 +51,32 @@ class Receivers:
         assigned = self.assigned_values(path)
         return bool(assigned) and all(self.foreign_value(value, hops + 1) for value in assigned)
 
+    def foreign_annotation(self, name: str) -> bool:
+        """A parameter of this function annotated with a foreign library's class."""
+        scope = self.scope
+        if not isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            return False
+        params = scope.args
+        for arg in (*params.posonlyargs, *params.args, *params.kwonlyargs):
+            if arg.arg == name and arg.annotation is not None:
+                qualified = qualified_name(arg.annotation, self.module.imports)
+                return qualified is not None and library_kind(qualified) == "foreign"
+        return False
+
     def assigned_values(self, path: AccessPath) -> list[ast.expr] | None:
         """Every value stored to a local name (or ``self.attr`` in the class's methods) by a
         plain assignment; None if it is a parameter or bound any other way."""
         if len(path) == 1:
             scope = self.scope
-            if scope is None or self.is_module or isinstance(scope, ast.ClassDef):
+            if scope is None or isinstance(scope, ast.ClassDef):
                 return None
-            params = scope.args
-            if path[0] in {a.arg for a in (*params.posonlyargs, *params.args, *params.kwonlyargs, params.vararg, params.kwarg) if a}:
-                return None
+            if self.is_module:
+                if self.follower.declares_globals(self.module):
+                    return None  # a function may rebind it
+            else:
+                params = scope.args
+                if path[0] in {a.arg for a in (*params.posonlyargs, *params.args, *params.kwonlyargs, params.vararg, params.kwarg) if a}:
+                    return None
             bodies = [scope]
             matches = lambda target: isinstance(target, ast.Name) and target.id == path[0]  # noqa: E731
         elif len(path) == 2 and path[0] == self.self_name and self.owner is not None:
