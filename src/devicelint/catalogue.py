@@ -67,8 +67,12 @@ class SinkSpec:
 
 
 # Calls resolved through imports (``import torch as T``, ``from torch import device``).
+# Each third-party entry says where the library hands its ``device`` to torch (checked
+# against the library's source; torch raises RuntimeError on "auto").
 QUALIFIED_SINKS: tuple[SinkSpec, ...] = (
     SinkSpec("torch.device", position=0, keyword="type"),
+    # torch/_C/__init__.pyi: Generator(device: Device = None); parsed as a torch.device
+    # (torch.Generator(device="auto") raises RuntimeError, checked with torch 2.13).
     SinkSpec("torch.Generator", position=0, keyword="device"),
     SinkSpec("torch.load", position=1, keyword="map_location"),
     SinkSpec("torch.cuda.set_device", position=0, keyword="device"),
@@ -76,8 +80,34 @@ QUALIFIED_SINKS: tuple[SinkSpec, ...] = (
     SinkSpec("torch.autocast", position=0, keyword="device_type"),
     SinkSpec("torch.amp.autocast", position=0, keyword="device_type"),
     SinkSpec("torch.amp.autocast_mode.autocast", position=0, keyword="device_type"),
+    # transformers/pipelines/base.py Pipeline.__init__: self.device = torch.device(device).
     SinkSpec("transformers.pipeline", keyword="device"),
     SinkSpec("transformers.pipelines.pipeline", keyword="device"),
+    # sentence_transformers/base/model.py BaseModel.__init__ (the base of SentenceTransformer
+    # and CrossEncoder): a given device skips get_device_name() and reaches self.to(device)
+    # (nn.Module.to). Keyword-only there; older releases' signatures differ in position.
+    *(
+        SinkSpec(name, keyword="device")
+        for name in (
+            "sentence_transformers.SentenceTransformer",
+            "sentence_transformers.SentenceTransformer.SentenceTransformer",
+            "sentence_transformers.sentence_transformer.model.SentenceTransformer",
+            "sentence_transformers.CrossEncoder",
+            "sentence_transformers.cross_encoder.CrossEncoder",
+            "sentence_transformers.cross_encoder.CrossEncoder.CrossEncoder",
+            "sentence_transformers.cross_encoder.model.CrossEncoder",
+        )
+    ),
+    # whisperx/alignment.py load_align_model(language_code, device, ...): the torchaudio
+    # bundle's model and the HF Wav2Vec2 model both get .to(device) (lines 96 and 108).
+    SinkSpec("whisperx.load_align_model", position=1, keyword="device"),
+    SinkSpec("whisperx.alignment.load_align_model", position=1, keyword="device"),
+    # Not entries, checked: transformers Trainer and TrainingArguments take no device string
+    # (TrainingArguments._setup_devices builds torch.device from the environment); diffusers
+    # pipelines' .to() is the method sink below (pipeline_utils.py DiffusionPipeline.to calls
+    # torch.device(args[0]) / torch.device(device)). Left out because they accept "auto"
+    # themselves: faster-whisper, ctranslate2, vLLM, Lightning accelerator=/devices=,
+    # stable-baselines3 device=, modelscope (unknown calls are never sinks).
 )
 
 # Methods on any receiver: the receiver's type is unknown statically, and these names are torch's.
@@ -87,6 +117,33 @@ METHOD_SINKS: tuple[SinkSpec, ...] = (
     SinkSpec(".cuda", position=0, keyword="device"),
     *(SinkSpec(f".new_{kind}", keyword="device") for kind in ("zeros", "ones", "empty", "full", "tensor")),
 )
+
+# Which ``.to()`` is torch's. Method sinks match by name; a receiver built by one of these
+# libraries has its own ``.to`` (tinygrad ``Tensor.to("gpu")``, OpenVINO / optimum-intel
+# ``OVModel*.to("GPU")``, pint and astropy quantities ``.to("km")``), and so does a project
+# class that defines ``def to`` without deriving from a torch-ecosystem class. Prefixes are
+# matched on dotted qualified names; the longest one wins (optimum.intel is not optimum).
+FOREIGN_TO_LIBRARIES: tuple[str, ...] = ("tinygrad", "openvino", "optimum.intel", "pint", "astropy.units", "unyt")
+TORCH_LIBRARIES: tuple[str, ...] = (
+    "torch",
+    "torchvision",
+    "torchaudio",
+    "transformers",
+    "diffusers",
+    "accelerate",
+    "peft",
+    "sentence_transformers",
+    "timm",
+    "lightning",
+    "pytorch_lightning",
+    "trl",
+    "bitsandbytes",
+    "whisperx",
+    "open_clip",
+    "optimum",
+)
+# Bases a project class may have and still be a plain Python class (its own ``to`` is not torch's).
+PLAIN_BASES: frozenset[str] = frozenset({"object", "abc.ABC", "typing.Generic", "typing.Protocol", "ABC", "Generic", "Protocol"})
 
 # Any other call into these packages takes its ``device=`` keyword as a device
 # (factories such as torch.zeros, *_like, torch.nn layer constructors).

@@ -15,7 +15,15 @@ import ast
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from devicelint.catalogue import DEVICE_KEYWORD, DEVICE_KEYWORD_PACKAGES, METHOD_SINKS, QUALIFIED_SINKS, SinkSpec
+from devicelint.catalogue import (
+    DEVICE_KEYWORD,
+    DEVICE_KEYWORD_PACKAGES,
+    FOREIGN_TO_LIBRARIES,
+    METHOD_SINKS,
+    QUALIFIED_SINKS,
+    TORCH_LIBRARIES,
+    SinkSpec,
+)
 
 __all__ = ["SinkSpec", "SinkUse", "SinkCatalog", "DEFAULT_CATALOG", "qualified_name"]
 
@@ -114,3 +122,26 @@ def qualified_name(func: ast.expr, imports: dict[str, str]) -> str | None:
     if base is None:
         return None
     return ".".join([base, *reversed(parts)])
+
+
+# --- which .to() is torch's ---------------------------------------------------------
+
+
+def library_kind(qualified: str) -> str | None:
+    """"torch" or "foreign" (has its own ``.to``) for a qualified name; None if unknown."""
+    best, kind = -1, None
+    for prefixes, label in ((TORCH_LIBRARIES, "torch"), (FOREIGN_TO_LIBRARIES, "foreign")):
+        for prefix in prefixes:
+            if (qualified == prefix or qualified.startswith(prefix + ".")) and len(prefix) > best:
+                best, kind = len(prefix), label
+    return kind
+
+
+def foreign_module(imports: dict[str, str]) -> bool:
+    """A module that imports a library with its own ``.to`` and nothing from torch's ecosystem.
+
+    A module importing nothing at all is not foreign: helpers that receive a model from
+    another project module (``def move(m, d): return m.to(d)``) import nothing either.
+    """
+    kinds = {library_kind(name) for name in imports.values()}
+    return "foreign" in kinds and "torch" not in kinds

@@ -163,6 +163,8 @@ class Expressions:
         return self.call_result(call, name, values, state)
 
     def record_sinks(self, call: ast.Call, name: str | None, values: dict[int, frozenset[Origin]], state: State) -> None:
+        if self.probing:
+            return  # a validation probe (see Statements.exec_try)
         catalog = self.follower.catalog
         for use in catalog.uses(call, name):
             value = values.get(id(use.argument), EMPTY)
@@ -172,6 +174,8 @@ class Expressions:
                 literal = argument.value
                 if self.vocabulary.is_device_like(literal) if not use.strict else not self.vocabulary.is_concrete(literal):
                     value = frozenset({self.origin(argument, "literal")})
+            if value and use.label.startswith(".") and not self.torch_method(call):
+                continue  # another library's .to(), or a project class's own
             self.follower.record_sink(use, value, self.module.path)
         for kw in call.keywords:
             spread = path_of(kw.value) if kw.arg is None else None
@@ -181,6 +185,8 @@ class Expressions:
             for key, value in state.entries(spread):
                 if value:
                     for use in catalog.spread_uses(call, name, key, kw.value):
+                        if use.label.startswith(".") and not self.torch_method(call):
+                            continue
                         self.follower.record_sink(use, value, self.module.path)
 
     def call_result(self, call: ast.Call, name: str | None, values: dict[int, frozenset[Origin]], state: State) -> frozenset[Origin]:
@@ -193,6 +199,8 @@ class Expressions:
             if self.is_tracked_literal(default):
                 return frozenset({self.origin(default, role)})  # type: ignore[arg-type]
             return EMPTY
+        if name is None and _is_literal_lookup(call):
+            return self.literal_lookup(call, values)
         result = self.follower.call(self, call, values, state)
         if result is None:
             func = call.func
@@ -206,6 +214,18 @@ class Expressions:
         if parts:
             self.call_parts[id(call)] = parts
         return returned
+
+    def literal_lookup(self, call: ast.Call, values: dict[int, frozenset[Origin]]) -> frozenset[Origin]:
+        """``{"auto": "cuda"}.get(d, d)``: an entry's value, or the default for the other keys."""
+        table: ast.Dict = call.func.value  # type: ignore[attr-defined]
+        keys = {key.value for key in table.keys}  # type: ignore[union-attr]
+        result = frozenset().union(*(self.constant(v) for v in table.values if isinstance(v, ast.Constant)))
+        if len(call.args) == 2:
+            default = values.get(id(call.args[1]), EMPTY)
+            if path_of(call.args[1]) is not None and path_of(call.args[1]) == path_of(call.args[0]):
+                default = frozenset(o for o in default if o.value not in keys)  # the key was found
+            result = result | default
+        return result
 
     # -- structure ----------------------------------------------------------------------
 
@@ -249,6 +269,18 @@ def _step(node: ast.Attribute | ast.Subscript) -> str | None:
     if isinstance(key, ast.Constant) and isinstance(key.value, (str, int)) and not isinstance(key.value, bool):
         return f"[{key.value!r}]"
     return None
+
+
+def _is_literal_lookup(call: ast.Call) -> bool:
+    func = call.func
+    return (
+        isinstance(func, ast.Attribute)
+        and func.attr == "get"
+        and isinstance(func.value, ast.Dict)
+        and all(isinstance(k, ast.Constant) and isinstance(k.value, str) for k in func.value.keys)
+        and 1 <= len(call.args) <= 2
+        and not call.keywords
+    )
 
 
 _EXPRESSIONS = {

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from devicelint.follow import sources
 from devicelint.follow.expressions import Expressions
+from devicelint.follow.receivers import Receivers
 from devicelint.follow.refine import Refinement
 from devicelint.follow.scopes import NO_SCOPE_INFO, ScopeInfo
 from devicelint.follow.statements import Statements
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 Binding = tuple[tuple[AccessPath, frozenset[Origin]], ...]  # what a caller passes: path -> value
 
 
-class Frame(Statements, Expressions, Refinement):
+class Frame(Statements, Expressions, Refinement, Receivers):
     def __init__(
         self,
         follower: Follower,
@@ -51,6 +52,7 @@ class Frame(Statements, Expressions, Refinement):
         self.self_name = self_name
         self.is_module = is_module
         self.loops: list = []
+        self.probing = 0  # inside try bodies whose handler catches a bad device: sinks there are probes
         self.stored_on_self: set[AccessPath] = set()  # self paths this method assigns
         self.returned: frozenset[Origin] = EMPTY
         self.returned_parts: dict[AccessPath, frozenset[Origin]] = {}

@@ -183,11 +183,18 @@ class Statements:
         # An exception may leave the body after any of its statements.
         seen: list[State | None] = [state]
         current: State | None = state.copy()
-        for inner in stmt.body:
-            if current is None:
-                break
-            current = self.exec_stmt(inner, current)
-            seen.append(current)
+        # A sink in a body whose handler catches torch's parse error (RuntimeError) and does
+        # not raise again is a validation probe, not a crash: `try: torch.device(d) except RuntimeError: ...`.
+        probe = any(_catches_device_error(handler.type) and not _reraises(handler) for handler in stmt.handlers)
+        self.probing += probe
+        try:
+            for inner in stmt.body:
+                if current is None:
+                    break
+                current = self.exec_stmt(inner, current)
+                seen.append(current)
+        finally:
+            self.probing -= probe
         handler_entry = self.join(*seen)
         outcomes = [self.exec_block(stmt.orelse, current) if stmt.orelse else current]
         for handler in stmt.handlers:
@@ -210,24 +217,31 @@ class Statements:
         return self.exec_block(stmt.finalbody, result) if result is not None else None
 
     def exec_match(self, stmt: ast.Match, state: State) -> State | None:
+        # Cases are tried in order: a literal case takes its strings away from the later
+        # cases, and an irrefutable one (`case _:`) leaves nothing for "no case matched".
         self.eval(stmt.subject, state)
         subject = path_of(stmt.subject)
-        outcomes: list[State | None] = [state]  # no case may match
+        outcomes: list[State | None] = []
+        rest: State | None = state
         for case in stmt.cases:
-            entry = state.copy()
+            if rest is None:
+                break
+            entry, after = rest.copy(), rest.copy()
             pattern = case.pattern
-            if (
-                subject is not None
-                and isinstance(pattern, ast.MatchValue)
-                and isinstance(pattern.value, ast.Constant)
-                and isinstance(pattern.value.value, str)
-            ):
-                self.refine_member(entry, subject, [pattern.value], inside=True)
+            literals = _literal_patterns(pattern)
+            if subject is not None and literals is not None:
+                self.refine_member(entry, subject, literals, inside=True)
+                self.refine_member(after, subject, literals, inside=False)
+            elif _irrefutable(pattern):
+                after = None
             for name in pattern_names(pattern):
                 self.bind(entry, (name,), EMPTY)
             if case.guard is not None:
-                entry, _ = self.refine(case.guard, entry)
+                entry, unguarded = self.refine(case.guard, entry)
+                after = self.join(after, rest.copy()) if unguarded is not None else after
             outcomes.append(self.exec_block(case.body, entry))
+            rest = after
+        outcomes.append(rest)  # no case matched
         return self.join(*outcomes)
 
     def exec_global(self, stmt: ast.Global, state: State) -> State:
@@ -287,6 +301,44 @@ class Statements:
                 for suffix, part in parts.items():
                     if len(suffix) > 1 and suffix[0] == key[0]:
                         self.bind(state, (*sub_path, *suffix[1:]), part)
+
+
+# What torch raises on a bad device string, and the classes above it.
+_DEVICE_ERRORS = frozenset({"RuntimeError", "Exception", "BaseException"})
+
+
+def _catches_device_error(kind: ast.expr | None) -> bool:
+    if kind is None:
+        return True  # bare except
+    kinds = kind.elts if isinstance(kind, ast.Tuple) else [kind]
+    return any(
+        (k.id if isinstance(k, ast.Name) else k.attr if isinstance(k, ast.Attribute) else None) in _DEVICE_ERRORS for k in kinds
+    )
+
+
+def _reraises(handler: ast.ExceptHandler) -> bool:
+    """A handler that raises again (``except Exception: log(); raise``) lets the crash through."""
+    return any(isinstance(stmt, ast.Raise) for stmt in handler.body)
+
+
+def _literal_patterns(pattern: ast.pattern) -> list[ast.Constant] | None:
+    """The strings of ``case "auto":`` / ``case "auto" | "balanced":``; None for other patterns."""
+    options = pattern.patterns if isinstance(pattern, ast.MatchOr) else [pattern]
+    literals = []
+    for option in options:
+        if not (isinstance(option, ast.MatchValue) and isinstance(option.value, ast.Constant) and isinstance(option.value.value, str)):
+            return None
+        literals.append(option.value)
+    return literals
+
+
+def _irrefutable(pattern: ast.pattern) -> bool:
+    """``case _:`` and ``case name:`` match every value."""
+    if isinstance(pattern, ast.MatchAs):
+        return pattern.pattern is None or _irrefutable(pattern.pattern)
+    if isinstance(pattern, ast.MatchOr):
+        return any(_irrefutable(p) for p in pattern.patterns)
+    return False
 
 
 _STATEMENTS: dict[type, Callable] = {
