@@ -67,9 +67,10 @@ def crlf(data: bytes) -> bytes:
 
 
 QWEN = (ROOT / "fixtures" / "qwen2_audio" / "buggy_loader.py").read_bytes()
-QWEN_FIXED = QWEN.replace(
-    b'        device = "auto" if device == "cuda" else device\n',
-    b'        device = "cuda" if device == "auto" else device\n',
+# The sharding-preserving fix: the conditional leaves __init__ and is written at device_map=.
+QWEN_FIXED = QWEN.replace(b'        device = "auto" if device == "cuda" else device\n', b"").replace(
+    b"self.model_path, device_map=self._device, local_files_only=True",
+    b'self.model_path, device_map="auto" if self._device == "cuda" else self._device, local_files_only=True',
 )
 MIXED = b'import torch\r\n\n\r\ndef load(batch, device):\n    device = "auto" if device == "cuda" else device\r\n    return batch.to(device)\n'
 MIXED_FIXED = b'import torch\r\n\n\r\ndef load(batch, device):\n    device = "cuda" if device == "auto" else device\r\n    return batch.to(device)\n'
@@ -166,7 +167,7 @@ def test_codemod_agrees_on_the_rule_fixtures(tmp_path) -> None:
     devicelint("fix", ".", cwd=tmp_path / "fix")
     names = sorted(p.name for p in fixtures.glob("*.py"))
     changed = [n for n in names if (tmp_path / "fix" / n).read_bytes() != (fixtures / n).read_bytes()]
-    assert changed and all(n.startswith("dev001_") for n in changed)
+    assert changed and all(n.startswith(("dev001_", "dev002_")) for n in changed)
     for name in names:
         assert (tmp_path / "codemod" / name).read_bytes() == (tmp_path / "fix" / name).read_bytes(), name
 
