@@ -33,6 +33,7 @@ class UnsafeFixError(RuntimeError):
 
 
 def apply_edits(text: str, edits: Iterable[Edit]) -> str:
+    edits = dict.fromkeys(edits)  # two findings of one literal carry the same edit
     lines = split_lines(text)
     starts = [0]
     for line in lines:
@@ -63,15 +64,20 @@ def chosen(findings: Iterable[Finding], unsafe_fixes: bool) -> tuple[list[Findin
     applied: list[Finding] = []
     skipped: list[Finding] = []
     taken: list[tuple[tuple[int, int], tuple[int, int]]] = []
+    same: set[Edit] = set()
     for finding in sorted(findings, key=lambda f: f.sort_key):
         if not finding.applies(unsafe_fixes):
             if finding.unsafe_fix:
                 skipped.append(finding)
             continue
+        if set(finding.edits) <= same:
+            applied.append(finding)  # the same literal, reported at each sink it reaches: one fix
+            continue
         spans = [((e.line, e.column), (e.end_line, e.end_column)) for e in finding.edits]
         if any(a < d and c < b for a, b in spans for c, d in taken):
             continue
         taken += spans
+        same.update(finding.edits)
         applied.append(finding)
     return applied, skipped
 
