@@ -993,3 +993,34 @@ def test_dev002_fix_through_the_cli(tmp_path, source: str, safe: str | None, uns
         assert "1 fix available with --unsafe-fixes." in result.stdout and result.returncode == 1
         assert devicelint("fix", "--unsafe-fixes", path).returncode == 0
         assert path.read_bytes() == b"\xef\xbb\xbf" + unsafe.replace("\n", "\r\n").encode()
+
+
+# The value reaches device_map= through a method's parameter: other callers share that method.
+THROUGH_A_PARAMETER = '''\
+from transformers import AutoModel
+
+
+class Chat:
+    def __init__(self, path, device):
+        device = "auto" if device == "cuda" else device
+        self.model = self._load(path, device)
+        self.device = device
+
+    def _load(self, path, device):
+        return AutoModel.from_pretrained(path, device_map=device)
+
+    def chat(self, inputs):
+        return self.model.generate(**inputs.to(self.device))
+'''
+
+MAP_LOCATION_INDEX = torch_call('torch.load(path, map_location="cuda 1")')
+
+
+def test_a_parameter_hop_to_device_map_is_the_unsafe_swap() -> None:
+    assert _fixed_by_engine(THROUGH_A_PARAMETER, False) == THROUGH_A_PARAMETER
+    assert _fixed_by_engine(THROUGH_A_PARAMETER, True) == swapped(THROUGH_A_PARAMETER)
+
+
+def test_map_location_keeps_the_index() -> None:
+    assert _fixed_by_engine(MAP_LOCATION_INDEX, False) == MAP_LOCATION_INDEX
+    assert _fixed_by_engine(MAP_LOCATION_INDEX, True) == MAP_LOCATION_INDEX.replace('"cuda 1"', '"cuda:1"')

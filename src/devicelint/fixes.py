@@ -12,7 +12,9 @@ with the expression that ``device_map=`` received::
 
 That keeps sharding and is safe when it is exact: every use is in the same function as
 the conditional or in a method of the same class (not a base class, no subclass in the
-file), each receives a plain path, and the statements are alone on their lines.
+file), the value gets there without passing through a call (other callers would share
+the rewritten code), each use receives a plain path, and the statements are alone on
+their lines.
 Otherwise the rule falls back to swapping the literals, which is unsafe then (device_map=
 gets one device instead of the strategy).
 
@@ -79,6 +81,8 @@ def sharding_fix(cond, device_maps, positions, tree: ast.Module, parents: Parent
     is not exact."""
     if not device_maps or not all(here.is_here(use.path) for use in device_maps):
         return None
+    if any(use.origin.steps for use in device_maps):
+        return None  # through a call's argument or return: other callers share that code
     keywords = list({id(use.keyword): use.keyword for use in device_maps}.values())
     if not _same_owner(cond.node, keywords, tree, parents):
         return None
@@ -237,8 +241,8 @@ def invalid_string_fix(flow, all_flows, device_map_literals: set[int], vocabular
         return None  # the literal travels into another file: its other uses there are not seen here
     map_location = _sink_name(label) == "torch.load"
     new_value = corrected_device(origin.value)
-    if map_location and (origin.value == "auto" or new_value is not None):
-        new_value = "cuda" if origin.value == "auto" or new_value.startswith("cuda") else new_value
+    if map_location and origin.value == "auto":
+        new_value = "cuda"
     if new_value is None:
         return None
     if literal is not sink.argument and not _only_device_uses(literal, mine, tree, parents_of()):

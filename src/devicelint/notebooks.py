@@ -33,7 +33,7 @@ import tokenize
 from dataclasses import dataclass, replace
 from typing import Any
 
-from devicelint.analysis import MAX_SOURCE_BYTES, Settings, TooComplex, analyze_text, guarded, refused_finding, syntax_error_finding
+from devicelint.analysis import MAX_SOURCE_BYTES, Settings, TooComplex, analyze_text, dev900, guarded, refused_finding, syntax_error_finding
 from devicelint.findings import CodeFilter, Edit, Finding
 from devicelint.report import Reported
 from devicelint.rewrite import UnsafeFixError, apply_edits, chosen, prove, selected
@@ -391,7 +391,7 @@ def _may_have_findings(data: bytes, settings: Settings) -> bool:
 
 
 def _unreadable(path: str, error: NotebookError) -> list[Reported]:
-    return [Reported(path, Finding("DEV900", str(error), error.line, error.column, error.line, error.column))]
+    return [Reported(path, dev900(str(error), error.line, error.column))]
 
 
 def check_notebook_bytes(data: bytes, path: str, settings: Settings, codes: CodeFilter = EVERY_CODE) -> list[Reported]:
