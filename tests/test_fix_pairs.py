@@ -9,6 +9,8 @@ invalid literal P of the conditional, each keeping its own quotes, and nothing e
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from helpers import devicelint, devicelint_process
 
@@ -1024,3 +1026,25 @@ def test_a_parameter_hop_to_device_map_is_the_unsafe_swap() -> None:
 def test_map_location_keeps_the_index() -> None:
     assert _fixed_by_engine(MAP_LOCATION_INDEX, False) == MAP_LOCATION_INDEX
     assert _fixed_by_engine(MAP_LOCATION_INDEX, True) == MAP_LOCATION_INDEX.replace('"cuda 1"', '"cuda:1"')
+
+
+@pytest.mark.parametrize(("source", "safe", "unsafe"), [p for p in DEV002_FIXES if p.id in ("gpu", "module-constant", "pipeline-device-auto", "load-gpu-unsafe")])
+def test_dev002_fix_in_a_notebook(tmp_path, source: str, safe: str | None, unsafe: str | None) -> None:
+    """The module split into cells at its blank-line pairs; list-of-lines sources, as Jupyter writes them."""
+    import json
+
+    def notebook(text: str) -> dict:
+        cells = [re.findall(r"[^\n]*\n|[^\n]+$", block) for block in text.split("\n\n\n")]
+        return {
+            "cells": [{"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": cell} for cell in cells],
+            "metadata": {}, "nbformat": 4, "nbformat_minor": 5,
+        }
+
+    path = tmp_path / "nb.ipynb"
+    path.write_text(json.dumps(notebook(source), indent=1) + "\n")
+    devicelint("fix", path)
+    assert json.loads(path.read_text()) == notebook(safe if safe is not None else source)
+    devicelint("fix", "--unsafe-fixes", path)
+    final = unsafe if unsafe is not None else safe
+    assert json.loads(path.read_text()) == notebook(final)
+    assert devicelint("check", path).returncode == 0

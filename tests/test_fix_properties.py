@@ -332,6 +332,9 @@ def test_fix_commutes_with_mutations_of_the_rule_fixtures(data: st.DataObject) -
     name = data.draw(st.sampled_from(FIXABLE_FIXTURES))
     original = FIXTURE_TEXTS[name]
     mutation = data.draw(mutations(original))
+    if any(_kind(f) == "move" for f in analyze_text(original) if f.fixable):
+        # A moved conditional removes and adds string tokens: requoting by token index cannot commute.
+        mutation = Mutation(mutation.newline, frozenset(), mutation.tabs, mutation.preamble)
     mutated = mutation.apply(original)
     try:
         _parse(mutated)
