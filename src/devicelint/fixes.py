@@ -52,9 +52,12 @@ class Parents:
 
     def __init__(self, tree: ast.Module) -> None:
         self.of: dict[int, ast.AST] = {}
-        for node in ast.walk(tree):
+        stack: list[ast.AST] = [tree]
+        while stack:  # one pass (ast.walk would list each node's children a second time)
+            node = stack.pop()
             for child in ast.iter_child_nodes(node):
                 self.of[id(child)] = node
+                stack.append(child)
 
     def get(self, node: ast.AST) -> ast.AST | None:
         return self.of.get(id(node))
@@ -212,9 +215,9 @@ def _is_torch_sink(label: str) -> bool:
     return name in _TORCH_SINKS or name.startswith("torch.")  # torch.zeros(device=) and the other factories
 
 
-def invalid_string_fix(flow, all_flows, device_map_literals: set[int], vocabulary, positions, tree, parents_of, here) -> Fix | None:
-    """The fix of one DEV002 finding (reported for ``flow``); ``all_flows`` are every flow of this
-    file's literals, ``device_map_literals`` the literals that also reach device_map=."""
+def invalid_string_fix(flow, mine, device_map_literals: set[int], vocabulary, positions, tree, parents_of, here) -> Fix | None:
+    """The fix of one DEV002 finding (reported for ``flow``); ``mine`` are every flow of its
+    literal, ``device_map_literals`` the literals that also reach device_map=."""
     origin, sink = flow.origin, flow.sink
     literal = origin.node
     if not here.is_here(origin.path) or origin.role not in ("literal", "default"):
@@ -234,7 +237,6 @@ def invalid_string_fix(flow, all_flows, device_map_literals: set[int], vocabular
             return None
         return Fix((Edit(line, column, line, column + len("device"), "device_map"),), SAFE,
                    f"pipeline() places the model with device_map={token}; device= takes one device")
-    mine = [f for f in all_flows if f.origin.node is literal]
     if not mine or not all(_is_torch_sink(f.sink.label) for f in mine):
         return None
     if not all(here.is_here(f.path) and all(here.is_here(s.path) for s in f.origin.steps) for f in mine):

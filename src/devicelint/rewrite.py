@@ -104,11 +104,13 @@ def fix_source(
     codes: CodeFilter = CodeFilter(),
     *,
     unsafe_fixes: bool = False,
+    findings: Iterable[Finding] | None = None,
 ) -> FixResult:
     """Findings of ``text`` with their fixes, and the text with the fixes that apply (safe ones;
     also unsafe ones with ``unsafe_fixes``). Raises SyntaxError when the text does not parse,
-    UnsafeFixError when a fix would change more than it says."""
-    findings = tuple(selected(analyze_text(text, filename, settings), codes))
+    UnsafeFixError when a fix would change more than it says. ``findings``: those of ``text``
+    when the caller has them already (not analysed twice)."""
+    findings = tuple(selected(analyze_text(text, filename, settings) if findings is None else findings, codes))
     current, current_findings = text, findings
     fixed: list[Finding] = []
     for _ in range(MAX_FIX_ROUNDS):
@@ -262,7 +264,7 @@ def fix_source_bytes(
     if not any(f.fixable for f in findings) or any(f.code == "DEV900" for f in findings):
         return None, FixResult(tuple(findings), None, (), (), tuple(findings))
     source = decode(data)
-    result = fix_source(source.text, filename, settings, codes, unsafe_fixes=unsafe_fixes)
+    result = fix_source(source.text, filename, settings, codes, unsafe_fixes=unsafe_fixes, findings=findings)
     if result.text is None:
         return None, result
     new_data = splice_bytes(data, source, result.text)

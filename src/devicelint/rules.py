@@ -336,6 +336,9 @@ def invalid_string_findings(
     """DEV002 once per place: the sink's argument when the sink is in this file, else the
     literal (its value reaches a sink in another file)."""
     flows = list(flows)
+    by_literal: dict[int, list[Flow]] = {}
+    for flow in flows:
+        by_literal.setdefault(id(flow.origin.node), []).append(flow)
     groups: dict[int, list[Flow]] = {}
     for flow in flows:
         at = flow.sink.argument if here.is_here(flow.path) else flow.origin.node
@@ -368,7 +371,8 @@ def invalid_string_findings(
         )
         fix = None
         if parents is not None and tree is not None and all(f.origin.node is origin.node for f in group):
-            fix = fixes.invalid_string_fix(flow, flows, device_map_literals, vocabulary, here.positions, tree, parents, here)
+            mine = by_literal[id(origin.node)]
+            fix = fixes.invalid_string_fix(flow, mine, device_map_literals, vocabulary, here.positions, tree, parents, here)
         findings.append(
             Finding(
                 "DEV002", message, *here.positions.span(at_node),
