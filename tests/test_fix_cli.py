@@ -602,6 +602,7 @@ def test_fix_diff_shows_what_each_applicability_changes(tmp_path: Path) -> None:
     safe = devicelint("fix", "--diff", ".", cwd=tmp_path)
     assert "+++ safe.py" in safe.stdout and "unsafe.py" not in safe.stdout
     assert safe.stderr.endswith("1 fix available with --unsafe-fixes.\n")
+    assert safe.stderr.startswith("unsafe.py:9:14: DEV001 [unsafe fix] the fix also changes device_map= on line 5:")
     both = devicelint("fix", "--diff", "--unsafe-fixes", ".", cwd=tmp_path)
     assert "+++ safe.py" in both.stdout and "+++ unsafe.py" in both.stdout
     assert '+    device = "cuda" if device == "auto" else device' in both.stdout

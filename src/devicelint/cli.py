@@ -392,6 +392,8 @@ def run_fix(args: argparse.Namespace) -> int:
     elif args.diff:
         _emit(args, "".join(o.diff for o in changed), inputs)
         if changed or skipped:  # the summary goes to stderr: standard output stays a diff that patch accepts
+            for item in skipped:  # what --unsafe-fixes would change besides
+                sys.stderr.write(f"{item.where}: {item.finding.code} [unsafe fix] {item.finding.fix_note or item.finding.message}\n")
             sys.stderr.write(_fix_summary(fixed, changed, remaining, errors, dry_run=True, skipped=skipped))
     elif args.format != "text":
         # --check: what would be fixed and the files that could not be analysed (positions in

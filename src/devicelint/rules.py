@@ -3,10 +3,12 @@
 DEV001 (inverted device conditional): ``P if S == C else S`` and its three mirror
 shapes, or ``if S == C: S = P``, where C is a concrete device and P a tracked
 mistake ("auto"), *and* P reaches a torch device sink. Reported at the
-conditional; the fix swaps the two literals.
+conditional; the fix swaps the two literals, or, when P also reaches device_map=,
+moves the conditional there (fixes.py; the swap is unsafe then).
 
 DEV002 (invalid device string): any other invalid string that reaches a sink.
-Reported at the sink's argument; no fix (the right device is not knowable).
+Reported at the sink's argument; fixed only where the intent is unambiguous
+("gpu" -> "cuda", fixes.py).
 """
 
 from __future__ import annotations
