@@ -76,7 +76,8 @@ def test_notebook_fix_note_names_the_cell(tmp_path: Path) -> None:
     _notebook(tmp_path / "nb.ipynb")
     (item,) = json.loads(devicelint("check", "--format", "json", "nb.ipynb", cwd=tmp_path).stdout)
     assert "device_map= on line 1 of cell 4" in item["message"]
-    assert item["fix"]["note"].startswith("the fix also changes device_map= on line 1 of cell 4:")
+    assert item["fix"]["note"].startswith("the fix moves the conditional to device_map= on line 1 of cell 4,")
+    assert item["fix"]["applicability"] == "safe"
 
 
 def test_a_notebook_that_cannot_be_fixed_is_not_nothing_to_fix(tmp_path: Path) -> None:

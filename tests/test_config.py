@@ -13,7 +13,7 @@ TWO_RULES = '''\
 import torch
 
 
-def load(batch, device, other="gpu"):
+def load(batch, device, other="balanced"):
     device = "auto" if device == "cuda" else device
     batch.to(other)
     return batch.to(device)

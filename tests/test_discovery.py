@@ -144,10 +144,10 @@ def test_fix_stdin_echoes_unchanged_source_byte_for_byte(tmp_path) -> None:
 
 
 def test_fix_stdin_remaining_findings_go_to_stderr(tmp_path) -> None:
-    source = BUGGY + 'torch.device("gpu")\n'
+    source = BUGGY + 'torch.device("balanced")\n'
     result = devicelint("fix", "--stdin-filename", "model.py", "-", cwd=tmp_path, stdin=source)
     assert result.returncode == 1
-    assert result.stdout == FIXED + 'torch.device("gpu")\n'
+    assert result.stdout == FIXED + 'torch.device("balanced")\n'
     assert result.stderr.startswith("model.py:7:14: DEV002")
 
 

@@ -559,3 +559,87 @@ def test_encodings_and_line_endings_survive_byte_for_byte(tmp_path, source: byte
     again = devicelint("fix", path)
     assert (again.returncode, again.stdout) == (0, "Nothing to fix.\n")
     assert path.read_bytes() == expected
+
+
+# --- fix safety: --unsafe-fixes ---------------------------------------------------------------
+
+# The strategy reaches device_map= in a helper other callers share: only the swap fixes it, unsafe.
+UNSAFE_ONLY = b'''\
+from transformers import AutoModel
+
+
+def load_model(path, device):
+    return AutoModel.from_pretrained(path, device_map=device)
+
+
+def load(path, batch, device):
+    device = "auto" if device == "cuda" else device
+    return load_model(path, device)(batch.to(device))
+'''
+
+UNSAFE_ONLY_FIXED = UNSAFE_ONLY.replace(b'"auto" if device == "cuda"', b'"cuda" if device == "auto"')
+
+
+def test_fix_leaves_unsafe_fixes_out_and_says_how_to_apply_them(tmp_path: Path) -> None:
+    files = make(tmp_path, {"unsafe.py": UNSAFE_ONLY, "safe.py": BUGGY})
+    result = devicelint("fix", ".", cwd=tmp_path)
+    assert files["unsafe.py"].read_bytes() == UNSAFE_ONLY
+    assert files["safe.py"].read_bytes() == BUGGY_FIXED
+    assert result.returncode == 1  # the unsafe finding remains
+    lines = result.stdout.splitlines()
+    assert "fixed safe.py (1 problem)" in lines
+    assert any(line.startswith("unsafe.py:9:14: DEV001 [unsafe fix] ") for line in lines), lines
+    assert lines[-1] == "1 fix available with --unsafe-fixes."
+
+    again = devicelint("fix", "--unsafe-fixes", ".", cwd=tmp_path)
+    assert again.returncode == 0, again.stdout
+    assert files["unsafe.py"].read_bytes() == UNSAFE_ONLY_FIXED
+    assert "--unsafe-fixes" not in again.stdout
+
+
+def test_fix_diff_shows_what_each_applicability_changes(tmp_path: Path) -> None:
+    make(tmp_path, {"unsafe.py": UNSAFE_ONLY, "safe.py": BUGGY})
+    safe = devicelint("fix", "--diff", ".", cwd=tmp_path)
+    assert "+++ safe.py" in safe.stdout and "unsafe.py" not in safe.stdout
+    assert safe.stderr.endswith("1 fix available with --unsafe-fixes.\n")
+    assert safe.stderr.startswith("unsafe.py:9:14: DEV001 [unsafe fix] the fix also changes device_map= on line 5:")
+    both = devicelint("fix", "--diff", "--unsafe-fixes", ".", cwd=tmp_path)
+    assert "+++ safe.py" in both.stdout and "+++ unsafe.py" in both.stdout
+    assert '+    device = "cuda" if device == "auto" else device' in both.stdout
+    assert "--unsafe-fixes" not in both.stderr
+
+
+def test_check_marks_unsafe_fixes_and_json_sarif_carry_the_applicability(tmp_path: Path) -> None:
+    import json
+
+    make(tmp_path, {"unsafe.py": UNSAFE_ONLY, "safe.py": BUGGY})
+    text = devicelint("check", ".", cwd=tmp_path).stdout.splitlines()
+    assert any(" DEV001 [*] " in line and line.startswith("safe.py") for line in text)
+    assert any(" DEV001 [unsafe fix] " in line and line.startswith("unsafe.py") for line in text)
+    assert text[-2:] == ["Found 2 problems (1 fixable with `devicelint fix`).", "1 fix available with --unsafe-fixes"]
+    items = {item["filename"]: item for item in json.loads(devicelint("check", "--format", "json", ".", cwd=tmp_path).stdout)}
+    assert items["safe.py"]["fix"]["applicability"] == "safe"
+    assert items["unsafe.py"]["fix"]["applicability"] == "unsafe"
+    assert "device_map=" in items["unsafe.py"]["fix"]["note"]
+    log = json.loads(devicelint("check", "--format", "sarif", ".", cwd=tmp_path).stdout)
+    applicability = {
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]: r["properties"]["applicability"]
+        for r in log["runs"][0]["results"]
+    }
+    assert applicability == {"safe.py": "safe", "unsafe.py": "unsafe"}
+
+
+def test_fix_hook_entry_takes_unsafe_fixes_as_an_arg(tmp_path: Path) -> None:
+    """The fix hook's entry from .pre-commit-hooks.yaml, with `args: [--unsafe-fixes, --]`."""
+    import shlex
+
+    import yaml
+    from helpers import ROOT
+
+    (hook,) = [h for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text()) if h["id"] == "devicelint-fix"]
+    files = make(tmp_path, {"unsafe.py": UNSAFE_ONLY})
+    entry = shlex.split(hook["entry"])[1:]  # without the program name
+    assert devicelint(*entry, *hook["args"], "unsafe.py", cwd=tmp_path).returncode == 1
+    assert files["unsafe.py"].read_bytes() == UNSAFE_ONLY
+    assert devicelint(*entry, "--unsafe-fixes", *hook["args"], "unsafe.py", cwd=tmp_path).returncode == 1  # changed a file
+    assert files["unsafe.py"].read_bytes() == UNSAFE_ONLY_FIXED

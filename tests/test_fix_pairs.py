@@ -9,11 +9,13 @@ invalid literal P of the conditional, each keeping its own quotes, and nothing e
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from helpers import devicelint, devicelint_process
 
 from devicelint.analysis import analyze_text
-from devicelint.rewrite import fix_text
+from devicelint.rewrite import fix_source, fix_text
 
 
 def to_sink(*lines: str) -> str:
@@ -57,36 +59,10 @@ class Qwen2AudioLoader:
         return self.model.generate(**inputs)
 '''
 
-QWEN2_AUDIO_FIXED = '''\
-import torch
-from transformers import AutoProcessor, Qwen2AudioForConditionalGeneration
-
-
-def _pick_device(device):
-    if device == "cuda" or (device == "auto" and torch.cuda.is_available()):
-        return "cuda"
-    return "cpu"
-
-
-class Qwen2AudioLoader:
-    def __init__(self, model_path, device="auto"):
-        self.model_path = model_path
-        device = _pick_device(device)
-        device = "cuda" if device == "auto" else device
-        self._device = device
-        self.load()
-
-    def load(self):
-        self.processor = AutoProcessor.from_pretrained(self.model_path)
-        self.model = Qwen2AudioForConditionalGeneration.from_pretrained(
-            self.model_path, device_map=self._device
-        )
-
-    def chat(self, audio, prompt):
-        inputs = self.processor(text=prompt, audio=audio, return_tensors="pt")
-        inputs = inputs.to(self._device)
-        return self.model.generate(**inputs)
-'''
+QWEN2_AUDIO_FIXED = QWEN2_AUDIO.replace('        device = "auto" if device == "cuda" else device\n', "").replace(
+    "self.model_path, device_map=self._device\n",
+    'self.model_path, device_map="auto" if self._device == "cuda" else self._device\n',
+)
 
 SEVERAL = '''\
 import torch
@@ -333,14 +309,14 @@ def load(path, batch, device):
     return model, batch.to(device)
 '''
 
+# The strategy also reaches device_map=: the sharding-preserving fix (the conditional moves there).
 ALSO_DEVICE_MAP_FIXED = '''\
 import torch
 from transformers import AutoModel
 
 
 def load(path, batch, device):
-    device = "cuda" if device == "auto" else device
-    model = AutoModel.from_pretrained(path, device_map=device)
+    model = AutoModel.from_pretrained(path, device_map="auto" if device == "cuda" else device)
     return model, batch.to(device)
 '''
 
@@ -616,7 +592,7 @@ def test_fix_pair_findings_are_fixable_dev001(source: str, expected: str) -> Non
     result = fix_text(source, findings)
     assert result is not None
     assert {f.code for f in result.fixed} == {"DEV001"}
-    assert all(len(f.edits) == 2 for f in result.fixed)
+    assert all(len(f.edits) == 2 or f.fix_note.startswith("the fix moves the conditional") for f in result.fixed)
     assert [f for f in analyze_text(result.text) if f.code == "DEV001"] == []
 
 
@@ -671,3 +647,404 @@ def _check_cli_fix(devicelint, tmp_path, source: str, expected: str) -> None:
         after = path.stat()
         assert (after.st_mtime_ns, after.st_ino, after.st_ctime_ns) == (before.st_mtime_ns, before.st_ino, before.st_ctime_ns)
         assert result.returncode in (0, 1)  # 1: a DEV001 that cannot be fixed automatically remains
+
+
+# --- the sharding-preserving DEV001 fix, and its unsafe fallback ---------------------------------
+# (source, fixed by `devicelint fix`, fixed by `devicelint fix --unsafe-fixes`). Where the
+# conditional's strategy also reaches device_map=, the conditional leaves the flow to the
+# sinks and is written at each device_map= it reached, with the expression device_map=
+# received. Where that is not exact, the swap is the fix, unsafe: left out by default.
+
+SEVERAL_LOADS = '''\
+from transformers import AutoModel, AutoProcessor
+
+
+class Loader:
+    def __init__(self, path, device):
+        device = "auto" if device == "cuda" else device
+        self.device = device
+        self.processor = AutoProcessor.from_pretrained(path, device_map=self.device)
+        self.model = AutoModel.from_pretrained(
+            path,
+            device_map=self.device,
+            torch_dtype="auto",
+        )
+
+    def run(self, batch):
+        return self.model(**batch.to(self.device))
+'''
+
+SEVERAL_LOADS_FIXED = '''\
+from transformers import AutoModel, AutoProcessor
+
+
+class Loader:
+    def __init__(self, path, device):
+        self.device = device
+        self.processor = AutoProcessor.from_pretrained(path, device_map="auto" if self.device == "cuda" else self.device)
+        self.model = AutoModel.from_pretrained(
+            path,
+            device_map="auto" if self.device == "cuda" else self.device,
+            torch_dtype="auto",
+        )
+
+    def run(self, batch):
+        return self.model(**batch.to(self.device))
+'''
+
+STORED_INLINE = '''\
+from transformers import AutoModel
+
+
+class Chat:
+    def __init__(self, path, device="cuda"):
+        self._device = 'auto' if device == 'cuda' else device  # shard
+        self.model = AutoModel.from_pretrained(path, device_map=self._device)
+
+    def chat(self, inputs):
+        return self.model.generate(**inputs.to(self._device))
+'''
+
+STORED_INLINE_FIXED = '''\
+from transformers import AutoModel
+
+
+class Chat:
+    def __init__(self, path, device="cuda"):
+        self._device = device  # shard
+        self.model = AutoModel.from_pretrained(path, device_map='auto' if self._device == 'cuda' else self._device)
+
+    def chat(self, inputs):
+        return self.model.generate(**inputs.to(self._device))
+'''
+
+STATEMENT_FORM = '''\
+from transformers import AutoModel
+
+
+def load(path, batch, cfg):
+    if cfg.device == "cuda":
+        cfg.device = "balanced"
+    model = AutoModel.from_pretrained(path, device_map=cfg.device)
+    return model(batch.to(cfg.device))
+'''
+
+STATEMENT_FORM_FIXED = '''\
+from transformers import AutoModel
+
+
+def load(path, batch, cfg):
+    model = AutoModel.from_pretrained(path, device_map="balanced" if cfg.device == "cuda" else cfg.device)
+    return model(batch.to(cfg.device))
+'''
+
+NEGATED_YODA = '''\
+from transformers import AutoModel
+
+
+def load(path, batch, device):
+    device = device if "cuda" != device else "auto"
+    model = AutoModel.from_pretrained(path, device_map=device)
+    return model(batch.to(device))
+'''
+
+NEGATED_YODA_FIXED = '''\
+from transformers import AutoModel
+
+
+def load(path, batch, device):
+    model = AutoModel.from_pretrained(path, device_map=device if "cuda" != device else "auto")
+    return model(batch.to(device))
+'''
+
+# device_map= is in a base class: other subclasses share that code, so it is not rewritten.
+BASE_CLASS = '''\
+from transformers import AutoModel
+
+
+class Base:
+    def load(self, path):
+        self.model = AutoModel.from_pretrained(path, device_map=self.device)
+
+
+class Chat(Base):
+    def __init__(self, path, device):
+        self.device = "auto" if device == "cuda" else device
+        self.load(path)
+
+    def chat(self, inputs):
+        return self.model.generate(**inputs.to(self.device))
+'''
+
+# The class has a subclass in the file: it inherits the rewritten device_map= with its own values.
+SUBCLASSED = '''\
+from transformers import AutoModel
+
+
+class Chat:
+    def __init__(self, path, device):
+        self.device = "auto" if device == "cuda" else device
+        self.model = AutoModel.from_pretrained(path, device_map=self.device)
+
+    def chat(self, inputs):
+        return self.model.generate(**inputs.to(self.device))
+
+
+class Other(Chat):
+    pass
+'''
+
+# device_map= is in a helper other callers share.
+HELPER = '''\
+from transformers import AutoModel
+
+
+def load_model(path, device):
+    return AutoModel.from_pretrained(path, device_map=device)
+
+
+def load(path, batch, device):
+    device = "auto" if device == "cuda" else device
+    model = load_model(path, device)
+    return model(batch.to(device))
+'''
+
+# The conditional is the only statement of its block.
+ALONE_IN_BLOCK = '''\
+from transformers import AutoModel
+
+
+def load(path, batch, device, shard):
+    if shard:
+        device = "auto" if device == "cuda" else device
+    model = AutoModel.from_pretrained(path, device_map=device)
+    return model(batch.to(device))
+'''
+
+
+def swapped(source: str) -> str:
+    return source.replace('"auto" if device == "cuda" else device', '"cuda" if device == "auto" else device')
+
+
+SHARDING = [
+    pytest.param(ALSO_DEVICE_MAP, ALSO_DEVICE_MAP_FIXED, ALSO_DEVICE_MAP_FIXED, id="one-load-same-function"),
+    pytest.param(QWEN2_AUDIO, QWEN2_AUDIO_FIXED, QWEN2_AUDIO_FIXED, id="qwen2-audio-self-other-method"),
+    pytest.param(SEVERAL_LOADS, SEVERAL_LOADS_FIXED, SEVERAL_LOADS_FIXED, id="several-loads"),
+    pytest.param(STORED_INLINE, STORED_INLINE_FIXED, STORED_INLINE_FIXED, id="stored-on-self-inline"),
+    pytest.param(STATEMENT_FORM, STATEMENT_FORM_FIXED, STATEMENT_FORM_FIXED, id="statement-form-balanced"),
+    pytest.param(NEGATED_YODA, NEGATED_YODA_FIXED, NEGATED_YODA_FIXED, id="negated-yoda"),
+    pytest.param(BASE_CLASS, BASE_CLASS, swapped(BASE_CLASS), id="base-class-swap-unsafe"),
+    pytest.param(SUBCLASSED, SUBCLASSED, swapped(SUBCLASSED), id="subclassed-swap-unsafe"),
+    pytest.param(HELPER, HELPER, swapped(HELPER), id="shared-helper-swap-unsafe"),
+    pytest.param(ALONE_IN_BLOCK, ALONE_IN_BLOCK, swapped(ALONE_IN_BLOCK), id="alone-in-block-swap-unsafe"),
+]
+
+
+def _fixed_by_engine(source: str, unsafe: bool) -> str:
+    result = fix_source(source, unsafe_fixes=unsafe)
+    return source if result.text is None else result.text
+
+
+@pytest.mark.parametrize(("source", "safe", "unsafe"), SHARDING)
+def test_sharding_fix(source: str, safe: str, unsafe: str) -> None:
+    (finding,) = [f for f in analyze_text(source) if f.code == "DEV001"]
+    assert finding.applicability == ("safe" if safe != source else "unsafe")
+    assert _fixed_by_engine(source, False) == safe
+    assert _fixed_by_engine(source, True) == unsafe
+    for fixed_text in {safe, unsafe} - {source}:
+        # Re-analysed clean, and idempotent.
+        assert [f for f in analyze_text(fixed_text) if f.code == "DEV001"] == []
+        assert fix_source(fixed_text, unsafe_fixes=True).text is None
+
+
+@pytest.mark.parametrize(("source", "safe", "unsafe"), SHARDING)
+@pytest.mark.parametrize("encoding", ["crlf", "bom", "bom-crlf"])
+def test_sharding_fix_through_the_cli(tmp_path, source: str, safe: str, unsafe: str, encoding: str) -> None:
+    def encoded(text: str) -> bytes:
+        data = text.replace("\n", "\r\n") if "crlf" in encoding else text
+        return (b"\xef\xbb\xbf" if "bom" in encoding else b"") + data.encode("utf-8")
+
+    path = tmp_path / "loader.py"
+    for flags, expected in (((), safe), (("--unsafe-fixes",), unsafe)):
+        path.write_bytes(encoded(source))
+        result = devicelint("fix", *flags, path)
+        assert path.read_bytes() == encoded(expected), result.stdout
+        hint = "1 fix available with --unsafe-fixes."
+        assert (hint in result.stdout) == (expected == source), result.stdout
+
+
+@pytest.mark.parametrize(("source", "safe", "unsafe"), SHARDING[:4])
+def test_sharding_fix_in_a_notebook(tmp_path, source: str, safe: str, unsafe: str) -> None:
+    """Each top-level statement in its own cell: the fix edits each cell in place."""
+    import json
+
+    def notebook(text: str) -> dict:
+        cells = [block for block in text.split("\n\n\n")]
+        return {
+            "cells": [{"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": cell} for cell in cells],
+            "metadata": {}, "nbformat": 4, "nbformat_minor": 5,
+        }
+
+    path = tmp_path / "nb.ipynb"
+    path.write_text(json.dumps(notebook(source), indent=1) + "\n")
+    result = devicelint("fix", path)
+    assert result.returncode == 0, result.stdout
+    assert json.loads(path.read_text()) == notebook(safe)
+    assert devicelint("check", path).returncode == 0
+
+
+# --- DEV002 fixes: (source, `fix`, `fix --unsafe-fixes`) -----------------------------------------
+
+
+def torch_call(line: str, prelude: str = "") -> str:
+    return f"import torch\n{prelude}\n\ndef run(x, path):\n    return {line}\n"
+
+
+DEV002_FIXES = [
+    pytest.param(torch_call('x.to("gpu")'), torch_call('x.to("cuda")'), None, id="gpu"),
+    pytest.param(torch_call("x.to('GPU')"), torch_call("x.to('cuda')"), None, id="GPU-single-quotes"),
+    pytest.param(torch_call('torch.device("CUDA")'), torch_call('torch.device("cuda")'), None, id="CUDA"),
+    pytest.param(torch_call('torch.zeros(2, device="Cuda")'), torch_call('torch.zeros(2, device="cuda")'), None, id="Cuda-factory"),
+    pytest.param(torch_call('torch.device("cuda0")'), torch_call('torch.device("cuda:0")'), None, id="cuda0"),
+    pytest.param(torch_call('torch.device("cuda 1")'), torch_call('torch.device("cuda:1")'), None, id="cuda-space-1"),
+    pytest.param(torch_call('torch.device("cuda-1")'), torch_call('torch.device("cuda:1")'), None, id="cuda-dash-1"),
+    pytest.param(torch_call('torch.ones(1, device="CPU")'), torch_call('torch.ones(1, device="cpu")'), None, id="CPU"),
+    pytest.param(torch_call('torch.Generator(device="GPU")'), torch_call('torch.Generator(device="cuda")'), None, id="generator"),
+    pytest.param(
+        torch_call('pipeline("asr", model=path, device="auto")', "from transformers import pipeline"),
+        torch_call('pipeline("asr", model=path, device_map="auto")', "from transformers import pipeline"),
+        None,
+        id="pipeline-device-auto",
+    ),
+    pytest.param(
+        torch_call('torch.load(path, map_location="gpu")'), None, torch_call('torch.load(path, map_location="cuda")'), id="load-gpu-unsafe"
+    ),
+    pytest.param(
+        torch_call('torch.load(path, map_location="auto")'), None, torch_call('torch.load(path, map_location="cuda")'), id="load-auto-unsafe"
+    ),
+    # Far from the sink: the literal itself is fixed.
+    pytest.param(
+        'import torch\n\nDEVICE = "GPU"\n\n\ndef run(x):\n    return x.to(DEVICE)\n',
+        'import torch\n\nDEVICE = "cuda"\n\n\ndef run(x):\n    return x.to(DEVICE)\n',
+        None,
+        id="module-constant",
+    ),
+    pytest.param(
+        'import torch\n\n\ndef run(x, device="gpu"):\n    return x.to(device)\n',
+        'import torch\n\n\ndef run(x, device="cuda"):\n    return x.to(device)\n',
+        None,
+        id="parameter-default",
+    ),
+    pytest.param(
+        'import torch\n\n\ndef place(x, device):\n    return x.to(device)\n\n\ndef run(x, device="gpu"):\n    return place(x, device)\n',
+        'import torch\n\n\ndef place(x, device):\n    return x.to(device)\n\n\ndef run(x, device="cuda"):\n    return place(x, device)\n',
+        None,
+        id="default-through-a-call",
+    ),
+]
+
+DEV002_NOT_FIXED = [
+    # Used as something else too: the comparison would change.
+    pytest.param('import torch\n\n\ndef run(x, device="gpu"):\n    if device == "gpu":\n        print("GPU")\n    return x.to(device)\n', id="compared"),
+    pytest.param('import torch\n\nDEVICE = "GPU"\nLABEL = f"on {DEVICE}"\n\n\ndef run(x):\n    return x.to(DEVICE)\n', id="in-an-f-string"),
+    # "auto" at a torch sink: which device was meant is not knowable.
+    pytest.param(torch_call('x.to("auto")'), id="auto-at-to"),
+    pytest.param(torch_call('torch.device("balanced")'), id="strategy-at-device"),
+    # Not torch's: a user's extra sink, an unknown receiver's keyword.
+    pytest.param('import torch\nimport mylib\n\n\ndef run(x):\n    return mylib.place(x, device="gpu")\n', id="unknown-library"),
+    # pipeline(device="auto") next to a device_map= already given.
+    pytest.param(
+        torch_call('pipeline("asr", model=path, device="auto", device_map=None)', "from transformers import pipeline"),
+        id="pipeline-with-device-map",
+    ),
+    # An escape sequence: the token is not one plain literal.
+    pytest.param(torch_call('x.to("\\x67pu")'), id="escape"),
+]
+
+
+@pytest.mark.parametrize(("source", "safe", "unsafe"), DEV002_FIXES)
+def test_dev002_fix(source: str, safe: str | None, unsafe: str | None) -> None:
+    (finding,) = analyze_text(source)
+    assert finding.code == "DEV002" and finding.fixable
+    assert finding.applicability == ("safe" if safe is not None else "unsafe")
+    expected_safe = safe if safe is not None else source
+    expected_unsafe = unsafe if unsafe is not None else expected_safe
+    assert _fixed_by_engine(source, False) == expected_safe
+    assert _fixed_by_engine(source, True) == expected_unsafe
+    assert analyze_text(expected_unsafe) == [] and fix_source(expected_unsafe, unsafe_fixes=True).text is None
+    if unsafe is not None:
+        assert "fails on a machine without one" in finding.fix_note
+
+
+@pytest.mark.parametrize("source", DEV002_NOT_FIXED)
+def test_dev002_not_fixed(source: str) -> None:
+    findings = analyze_text(source)
+    assert all(not f.fixable for f in findings)
+    assert fix_source(source, unsafe_fixes=True).text is None
+
+
+@pytest.mark.parametrize(("source", "safe", "unsafe"), DEV002_FIXES)
+def test_dev002_fix_through_the_cli(tmp_path, source: str, safe: str | None, unsafe: str | None) -> None:
+    path = tmp_path / "run.py"
+    data = b"\xef\xbb\xbf" + source.replace("\n", "\r\n").encode()
+    path.write_bytes(data)
+    result = devicelint("fix", path)
+    expected = safe if safe is not None else source
+    assert path.read_bytes() == b"\xef\xbb\xbf" + expected.replace("\n", "\r\n").encode()
+    if unsafe is not None:
+        assert "1 fix available with --unsafe-fixes." in result.stdout and result.returncode == 1
+        assert devicelint("fix", "--unsafe-fixes", path).returncode == 0
+        assert path.read_bytes() == b"\xef\xbb\xbf" + unsafe.replace("\n", "\r\n").encode()
+
+
+# The value reaches device_map= through a method's parameter: other callers share that method.
+THROUGH_A_PARAMETER = '''\
+from transformers import AutoModel
+
+
+class Chat:
+    def __init__(self, path, device):
+        device = "auto" if device == "cuda" else device
+        self.model = self._load(path, device)
+        self.device = device
+
+    def _load(self, path, device):
+        return AutoModel.from_pretrained(path, device_map=device)
+
+    def chat(self, inputs):
+        return self.model.generate(**inputs.to(self.device))
+'''
+
+MAP_LOCATION_INDEX = torch_call('torch.load(path, map_location="cuda 1")')
+
+
+def test_a_parameter_hop_to_device_map_is_the_unsafe_swap() -> None:
+    assert _fixed_by_engine(THROUGH_A_PARAMETER, False) == THROUGH_A_PARAMETER
+    assert _fixed_by_engine(THROUGH_A_PARAMETER, True) == swapped(THROUGH_A_PARAMETER)
+
+
+def test_map_location_keeps_the_index() -> None:
+    assert _fixed_by_engine(MAP_LOCATION_INDEX, False) == MAP_LOCATION_INDEX
+    assert _fixed_by_engine(MAP_LOCATION_INDEX, True) == MAP_LOCATION_INDEX.replace('"cuda 1"', '"cuda:1"')
+
+
+@pytest.mark.parametrize(("source", "safe", "unsafe"), [p for p in DEV002_FIXES if p.id in ("gpu", "module-constant", "pipeline-device-auto", "load-gpu-unsafe")])
+def test_dev002_fix_in_a_notebook(tmp_path, source: str, safe: str | None, unsafe: str | None) -> None:
+    """The module split into cells at its blank-line pairs; list-of-lines sources, as Jupyter writes them."""
+    import json
+
+    def notebook(text: str) -> dict:
+        cells = [re.findall(r"[^\n]*\n|[^\n]+$", block) for block in text.split("\n\n\n")]
+        return {
+            "cells": [{"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": cell} for cell in cells],
+            "metadata": {}, "nbformat": 4, "nbformat_minor": 5,
+        }
+
+    path = tmp_path / "nb.ipynb"
+    path.write_text(json.dumps(notebook(source), indent=1) + "\n")
+    devicelint("fix", path)
+    assert json.loads(path.read_text()) == notebook(safe if safe is not None else source)
+    devicelint("fix", "--unsafe-fixes", path)
+    final = unsafe if unsafe is not None else safe
+    assert json.loads(path.read_text()) == notebook(final)
+    assert devicelint("check", path).returncode == 0

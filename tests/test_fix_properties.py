@@ -1,9 +1,12 @@
-"""Properties of the DEV001 fix over generated and mutated programs.
+"""Properties of the fixes over generated and mutated programs, with and without unsafe fixes.
 
-For every source: the fixed text parses; it differs from the original only in the swapped
-literals (the AST, with the edited constants masked, is identical, and every changed
-string pair is the (C, P) / (P, C) of a reported, fixable DEV001: two per finding); no
-fixable DEV001 is left afterwards; and fixing again changes nothing.
+For every source: the fixed text parses; where the fixes are string fixes (DEV001's swap,
+DEV002's corrected literal) it differs from the original only in those literals (the AST,
+with the edited constants masked, is identical, and every changed string pair is the
+(C, P) / (P, C) of a DEV001 or the (invalid, corrected) of a DEV002); where a fix moves a
+conditional to device_map= (or renames pipeline's device=), the AST differs only there
+(rewrite.prove, and one new device_map= expression per moved use); no applicable fix is
+left afterwards; and fixing again changes nothing.
 
 Sources: the device-handling programs of ``strategies.module()``; hypothesmith's generic
 programs (alone, and with a known DEV001 appended or prepended); and the rule fixtures,
@@ -32,7 +35,8 @@ from strategies import module
 
 from devicelint.analysis import DEFAULT_SETTINGS, analyze_text
 from devicelint.findings import Edit, Finding
-from devicelint.rewrite import changed_strings, fix_text
+from devicelint.fixes import corrected_device
+from devicelint.rewrite import changed_strings, fix_text, prove
 from devicelint.source import split_lines
 
 VOCABULARY = DEFAULT_SETTINGS.vocabulary
@@ -102,48 +106,84 @@ class Checked:
     fixed_count: int
 
 
-def check_fix_properties(source: str) -> Checked:
+def _kind(finding: Finding) -> str:
+    """swap (DEV001's two literals), move (the sharding-preserving DEV001 fix), retype (a DEV002
+    literal corrected), rename (pipeline's device= -> device_map=)."""
+    if finding.code == "DEV002":
+        return "rename" if finding.edits[0].replacement == "device_map" else "retype"
+    if finding.fix_note and finding.fix_note.startswith("the fix moves the conditional"):
+        return "move"
+    return "swap"
+
+
+def check_fix_properties(source: str, unsafe_fixes: bool = False) -> Checked:
     findings = analyze_text(source)
-    fixable = [f for f in findings if f.fixable]
-    assert all(f.code == "DEV001" for f in fixable), "only DEV001 carries a fix"
-    result = fix_text(source, findings)
+    fixable = [f for f in findings if f.applies(unsafe_fixes)]
+    assert all(f.code in ("DEV001", "DEV002") for f in fixable), "only DEV001 and DEV002 carry a fix"
+    assert all(f.applicability in ("safe", "unsafe") for f in findings)
+    # An unsafe DEV001 fix is the swap that also changes device_map=; an unsafe DEV002 one is torch.load's.
+    for f in findings:
+        if f.unsafe_fix:
+            assert (f.code == "DEV001" and "device_map=" in (f.fix_note or "")) or "map_location" in (f.fix_note or ""), f
+    result = fix_text(source, findings, unsafe_fixes)
     if not fixable:
         assert result is None
         return Checked(findings, source, 0)
     assert result is not None
     assert set(result.fixed) == set(fixable)
     new = result.text
+    kinds = {id(f): _kind(f) for f in fixable}
+    strings_only = all(kind in ("swap", "retype") for kind in kinds.values())
 
-    # The fixed text parses, and only the edited string constants differ.
     old_tree, new_tree = _parse(source), _parse(new)
-    edits = [e for f in fixable for e in f.edits]
-    starts = {(e.line, e.column) for e in edits}
-    assert len(starts) == len(edits) == 2 * len(fixable)
-    masked_old = _masked_dump(_parse(source), starts, split_lines(source))
-    assert masked_old == _masked_dump(_parse(new), _starts_after(edits), split_lines(new))
-    assert _line_numbers(old_tree) == _line_numbers(new_tree)
+    if strings_only:
+        # Only the edited string constants differ.
+        edits = list(dict.fromkeys(e for f in fixable for e in f.edits))  # a literal reported at two sinks: one edit
+        starts = {(e.line, e.column) for e in edits}
+        assert len(starts) == len(edits)
+        masked_old = _masked_dump(_parse(source), starts, split_lines(source))
+        assert masked_old == _masked_dump(_parse(new), _starts_after(edits), split_lines(new))
+        assert _line_numbers(old_tree) == _line_numbers(new_tree)
 
-    # Every changed string is one literal of a finding, going from C to P or from P to C.
-    expected: Counter[tuple[str, str]] = Counter()
-    for finding in fixable:
-        first, second = finding.edits
-        a = _literal_value(source, first.line, first.column, first.end_line, first.end_column)
-        b = _literal_value(source, second.line, second.column, second.end_line, second.end_column)
-        assert ast.literal_eval(first.replacement) == b and ast.literal_eval(second.replacement) == a
-        assert sorted([VOCABULARY.is_concrete(a), VOCABULARY.is_concrete(b)]) == [False, True]
-        assert VOCABULARY.is_tracked(a) or VOCABULARY.is_tracked(b)
-        expected.update([(a, b), (b, a)])
-    changed = changed_strings(source, new)
-    assert len(changed) == 2 * len(fixable)
-    assert Counter(changed) == expected
+        # Every changed string is a literal of a finding: C <-> P for a swap, the corrected device for a retype.
+        expected: Counter[tuple[str, str]] = Counter()
+        seen: set[Edit] = set()
+        for finding in fixable:
+            if kinds[id(finding)] == "swap":
+                first, second = finding.edits
+                a = _literal_value(source, first.line, first.column, first.end_line, first.end_column)
+                b = _literal_value(source, second.line, second.column, second.end_line, second.end_column)
+                assert ast.literal_eval(first.replacement) == b and ast.literal_eval(second.replacement) == a
+                assert sorted([VOCABULARY.is_concrete(a), VOCABULARY.is_concrete(b)]) == [False, True]
+                assert VOCABULARY.is_tracked(a) or VOCABULARY.is_tracked(b)
+                expected.update([(a, b), (b, a)])
+            elif finding.edits[0] not in seen:
+                seen.add(finding.edits[0])
+                (edit,) = finding.edits
+                old = _literal_value(source, edit.line, edit.column, edit.end_line, edit.end_column)
+                value = ast.literal_eval(edit.replacement)
+                assert VOCABULARY.is_concrete(value) and not VOCABULARY.is_concrete(old)
+                assert value == corrected_device(old) or (value == "cuda" and finding.unsafe_fix)
+                expected.update([(old, value)])
+        assert Counter(changed_strings(source, new)) == expected
+    else:
+        # The AST differs only where the fixes say: the moved conditionals (dropped statements,
+        # conditionals at device_map=) and renamed keywords; everything else is identical.
+        prove(source, new)
+        moved = [f for f in fixable if kinds[id(f)] == "move"]
+        old_maps = Counter(ast.unparse(k.value) for k in ast.walk(old_tree) if isinstance(k, ast.keyword) and k.arg == "device_map")
+        new_maps = Counter(ast.unparse(k.value) for k in ast.walk(new_tree) if isinstance(k, ast.keyword) and k.arg == "device_map")
+        assert sum(new_maps.values()) == sum(old_maps.values()) + sum(kinds[id(f)] == "rename" for f in fixable)
+        renamed = sum(kinds[id(f)] == "rename" for f in fixable)
+        assert sum(len(f.edits) - 1 for f in moved) + renamed == sum((new_maps - old_maps).values())
 
-    # Nothing fixable is left, the DEV001s that were not fixable are still there, and a
-    # second fix changes nothing.
+    # Nothing fixable is left, and a second fix changes nothing.
     after = analyze_text(new)
-    assert [f for f in after if f.fixable] == []
-    unfixable_before = [(f.line, f.message) for f in findings if f.code == "DEV001" and not f.fixable]
-    assert [(f.line, f.message) for f in after if f.code == "DEV001"] == unfixable_before
-    assert fix_text(new, after) is None
+    assert [f for f in after if f.applies(unsafe_fixes)] == []
+    if strings_only:
+        unfixable_before = [(f.line, f.message) for f in findings if f.code == "DEV001" and not f.applies(unsafe_fixes)]
+        assert [(f.line, f.message) for f in after if f.code == "DEV001"] == unfixable_before
+    assert fix_text(new, after, unsafe_fixes) is None
     return Checked(findings, new, len(fixable))
 
 
@@ -153,8 +193,9 @@ def check_fix_properties(source: str) -> Checked:
 @quick(250)
 @given(module())
 def test_fix_properties_on_generated_modules(source: str) -> None:
-    checked = check_fix_properties(source)
-    # The generator writes no literal the fixer has to refuse: every DEV001 is gone.
+    check_fix_properties(source)
+    checked = check_fix_properties(source, unsafe_fixes=True)
+    # The generator writes no literal the fixer has to refuse: with the unsafe fixes, every DEV001 is gone.
     assert [f for f in analyze_text(checked.fixed_text) if f.code == "DEV001"] == []
 
 
@@ -209,8 +250,11 @@ def test_fix_properties_on_rule_fixtures(path: Path) -> None:
     if path.name.startswith("dev001_") or path.parent.name == "qwen2_audio":
         assert checked.fixed_count > 0
         assert checked.fixed_count == len([f for f in reported if f.fixable])
-    else:
+    elif path.name.startswith("clean_"):
         assert checked.fixed_count == 0 and checked.fixed_text == source
+    else:  # DEV002 fixtures: the literals whose intent is unambiguous are fixed
+        assert checked.fixed_count == len([f for f in checked.findings if f.applies(False)])
+    check_fix_properties(source, unsafe_fixes=True)
 
 
 @dataclass(frozen=True)
@@ -288,6 +332,9 @@ def test_fix_commutes_with_mutations_of_the_rule_fixtures(data: st.DataObject) -
     name = data.draw(st.sampled_from(FIXABLE_FIXTURES))
     original = FIXTURE_TEXTS[name]
     mutation = data.draw(mutations(original))
+    if any(_kind(f) == "move" for f in analyze_text(original) if f.fixable):
+        # A moved conditional removes and adds string tokens: requoting by token index cannot commute.
+        mutation = Mutation(mutation.newline, frozenset(), mutation.tabs, mutation.preamble)
     mutated = mutation.apply(original)
     try:
         _parse(mutated)

@@ -28,10 +28,19 @@ HEADER = "import torch\nfrom transformers import AutoModel, pipeline\n"
              'use if d == "auto": d = "cuda"'),
         ),
         (
+            # The strategy also reaches device_map= in the same function: the fix moves the conditional there.
             'def f(p, x, d):\n    d = "auto" if d == "cuda" else d\n    m = AutoModel.from_pretrained(p, device_map=d)\n'
             "    return m(x.to(d))\n",
             (4, 8, "DEV001", 'inverted device conditional turns "cuda" into "auto", which reaches .to() on line 6; '
-             'use "cuda" if d == "auto" else d; note: the fix also changes device_map= on line 5: it then receives '
+             '"auto" is meant for device_map= on line 5 only: write the conditional there'),
+        ),
+        (
+            # ... in a helper other callers share: the swap, which also changes device_map= (unsafe).
+            'def g(p, d):\n    return AutoModel.from_pretrained(p, device_map=d)\n'
+            'def f(p, x, d):\n    d = "auto" if d == "cuda" else d\n    m = g(p, d)\n'
+            "    return m(x.to(d))\n",
+            (6, 8, "DEV001", 'inverted device conditional turns "cuda" into "auto", which reaches .to() on line 8; '
+             'use "cuda" if d == "auto" else d; note: the fix also changes device_map= on line 4: it then receives '
              '"cuda" (one device) instead of "auto" (a placement over all GPUs)'),
         ),
         (

@@ -13,7 +13,7 @@ BUGGY = '''\
 import torch
 
 
-def load_{n}(batch, device, other="gpu"):
+def load_{n}(batch, device, other="balanced"):
     device = "auto" if device == "cuda" else device
     batch.to(other)
     return batch.to(device)

@@ -106,7 +106,10 @@ def test_the_libcst_codemod_fixes_a_cross_module_flow(tmp_path: Path) -> None:
         cwd=tmp_path, capture_output=True, text=True, check=False, timeout=300,
     )
     assert result.returncode == 0, result.stderr
-    assert 'device = "cuda" if device == "auto" else device' in audio.read_text()
+    # The strategy also goes to device_map= in the same function: the sharding-preserving fix.
+    text = audio.read_text()
+    assert 'device = "auto" if device == "cuda" else device' not in text
+    assert 'from_pretrained(path, device_map="auto" if device == "cuda" else device)' in text
 
 
 def test_a_comfyui_node_package_names_the_node_inputs(tmp_path: Path) -> None:

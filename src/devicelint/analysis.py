@@ -175,9 +175,14 @@ def _on_deep_stack(function: Callable[..., T], *args: object) -> T:
     return outcome["value"]  # type: ignore[return-value]
 
 
+def dev900(message: str, line: int = 1, column: int = 0) -> Finding:
+    """The one way a DEV900 is built (a file, or a notebook, that could not be analysed)."""
+    return Finding("DEV900", message, line, column, line, column)
+
+
 def refused_finding(reason: str) -> Finding:
     """DEV900 for a file that was not analysed at all (too large, too deep, not a regular file)."""
-    return Finding("DEV900", reason, 1, 0, 1, 0)
+    return dev900(reason)
 
 
 def syntax_error_finding(error: SyntaxError | UnicodeError | LookupError, data: bytes = b"") -> Finding:
@@ -189,9 +194,9 @@ def syntax_error_finding(error: SyntaxError | UnicodeError | LookupError, data: 
             line, column = _cookie_line(data), 0
         else:  # no position: a null byte, which the parser refuses outright
             line, column = _byte_position(data, max(data.find(b"\0"), 0))
-        return Finding("DEV900", f"syntax error: {error.msg}", line, column, line, column)
+        return dev900(f"syntax error: {error.msg}", line, column)
     offset = error.start if isinstance(error, UnicodeDecodeError) else 0
-    return Finding("DEV900", f"cannot decode source: {error}", *_byte_position(data, offset) * 2)
+    return dev900(f"cannot decode source: {error}", *_byte_position(data, offset))
 
 
 _COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=]", re.M)

@@ -39,7 +39,7 @@ from devicelint.config import (
 from devicelint.discover import CHECKED_SUFFIXES, DEFAULT_EXCLUDES, Discovery, FileOptions, discover
 from devicelint.findings import RULES
 from devicelint.globs import PatternSet, absolute
-from devicelint.report import FORMATS, STATISTICS_FORMATS, Reported, RunError, shown
+from devicelint.report import FORMATS, STATISTICS_FORMATS, Reported, RunError, shown, unsafe_hint
 from devicelint.runner import Progress, WorkerCrashed, run_all
 from devicelint.rewrite import write_atomically
 from devicelint.tasks import CheckTask, FixTask, Outcome
@@ -138,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--diff", action="store_true", help="print a unified diff and write nothing")
     mode.add_argument("--check", action="store_true", help="write nothing; exit 1 if a file would change")
     fix.add_argument("--exit-non-zero-on-fix", action="store_true", help="exit 1 when a file was changed")
+    fix.add_argument("--unsafe-fixes", action="store_true", help="also apply unsafe fixes (they change something besides the crash; each finding says what)")
 
     rule = commands.add_parser("rule", help="show a rule's documentation", description="Show a rule's documentation.")
     rule.add_argument("code", nargs="?", metavar="CODE", help="e.g. DEV001")
@@ -345,11 +346,12 @@ def run_fix(args: argparse.Namespace) -> int:
         raise UsageError("--diff prints a diff: it takes no --format")
     stdin = _stdin_name(args) is not None
     dry_run = args.diff or args.check or stdin
-    task = FixTask(run.settings, run.rules, write=not dry_run, want_diff=args.diff)
+    task = FixTask(run.settings, run.rules, write=not dry_run, want_diff=args.diff, unsafe_fixes=args.unsafe_fixes)
     errors: list[RunError] = []
     changed: list[Outcome] = []
     fixed: list[Reported] = []
     remaining: list[Reported] = []
+    skipped: list[Reported] = []
     source: bytes | None = None
     total, outcomes, inputs = _outcomes(args, run, task, errors)
     progress = Progress(total, "fixing")
@@ -364,6 +366,7 @@ def run_fix(args: argparse.Namespace) -> int:
             changed.append(outcome)
             fixed.extend(outcome.fixed)
         remaining.extend(outcome.findings)
+        skipped.extend(outcome.skipped)
         source = outcome.data
 
     try:
@@ -388,8 +391,10 @@ def run_fix(args: argparse.Namespace) -> int:
             sys.stderr.write(report)
     elif args.diff:
         _emit(args, "".join(o.diff for o in changed), inputs)
-        if changed:  # the summary goes to stderr: standard output stays a diff that patch accepts
-            sys.stderr.write(_fix_summary(fixed, changed, remaining, errors, dry_run=True))
+        if changed or skipped:  # the summary goes to stderr: standard output stays a diff that patch accepts
+            for item in skipped:  # what --unsafe-fixes would change besides
+                sys.stderr.write(f"{item.where}: {item.finding.code} [unsafe fix] {item.finding.fix_note or item.finding.message}\n")
+            sys.stderr.write(_fix_summary(fixed, changed, remaining, errors, dry_run=True, skipped=skipped))
     elif args.format != "text":
         # --check: what would be fixed and the files that could not be analysed (positions in
         # the unchanged files); otherwise: what is left.
@@ -404,7 +409,7 @@ def run_fix(args: argparse.Namespace) -> int:
             lines.append(f"{verb} {shown(outcome.path)}{counted}\n")
         if remaining:
             lines.append(FORMATS["text"](remaining, show_summary=False))
-        lines.append(_fix_summary(fixed, changed, remaining, errors, args.check))
+        lines.append(_fix_summary(fixed, changed, remaining, errors, args.check, skipped))
         _emit(args, "".join(lines), inputs)
 
     if interrupted:
@@ -428,14 +433,25 @@ def _plural(n: int, noun: str) -> str:
 
 
 def _fix_summary(
-    fixed: Sequence[Reported], changed: Sequence[Outcome], remaining: Sequence[Reported], errors: Sequence[RunError], dry_run: bool
+    fixed: Sequence[Reported],
+    changed: Sequence[Outcome],
+    remaining: Sequence[Reported],
+    errors: Sequence[RunError],
+    dry_run: bool,
+    skipped: Sequence[Reported] = (),
 ) -> str:
     # A fixable finding that is still there was not fixed because of an error shown above
-    # (a read-only file, a file that changed meanwhile): not "not fixable".
-    not_fixed = sum(1 for r in remaining if r.finding.fixable)
-    unfixable = len(remaining) - not_fixed
+    # (a read-only file, a file that changed meanwhile): not "not fixable". One whose unsafe
+    # fix was left out is counted by the hint line.
+    def key(r: Reported) -> tuple:
+        return (r.path, r.cell, r.finding.line, r.finding.column, r.finding.code)
+
+    left_out = {key(r) for r in skipped}
+    not_fixed = sum(1 for r in remaining if r.finding.fixable and key(r) not in left_out)
+    unfixable = len(remaining) - not_fixed - sum(1 for r in remaining if key(r) in left_out)
+    hint = unsafe_hint(len(skipped)) + ".\n" if skipped else ""
     if not fixed and not remaining:
-        return "Nothing to fix.\n" if not errors else f"Nothing fixed: {_plural(len(errors), 'error')} (see above).\n"
+        return hint + ("Nothing to fix.\n" if not errors else f"Nothing fixed: {_plural(len(errors), 'error')} (see above).\n")
     parts = []
     if fixed:
         parts.append(f"{'Would fix' if dry_run else 'Fixed'} {_plural(len(fixed), 'problem')} in {_plural(len(changed), 'file')}")
@@ -443,8 +459,10 @@ def _fix_summary(
         parts.append(f"{_plural(not_fixed, 'fixable problem')} not fixed (see the errors above)")
     if unfixable:
         parts.append(f"{_plural(unfixable, 'problem')} remaining (not fixable)")
+    if not parts:
+        return hint
     text = "; ".join(parts)
-    return text[0].upper() + text[1:] + ".\n"
+    return text[0].upper() + text[1:] + ".\n" + hint
 
 
 def run_rule(args: argparse.Namespace) -> int:

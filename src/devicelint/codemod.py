@@ -1,12 +1,14 @@
 """libcst front end: a codemod command that libcst's own CLI runs.
 
     python -P -m libcst.tool codemod -x devicelint.codemod.FixInvertedDeviceConditional --no-format PATH
+    ... FixInvertedDeviceConditional --no-format --unsafe-fixes PATH   (also the unsafe fixes)
 
 (``-P``, Python 3.11+: without it, ``python -m`` imports the checked repository's own
 top-level modules before the standard library's.)
 
-It asks the shared analysis what to rewrite and applies the same text edits as
-``devicelint fix``; libcst then writes the module back. Nothing is re-detected here.
+It asks the engine (rewrite.fix_source) what to rewrite, with the same choice of
+applicability as ``devicelint fix``; libcst then writes the module back. Nothing is
+re-detected here. A file that does not parse is left to libcst (it skips it).
 
 Configuration: each file gets the ``[tool.devicelint]`` of the pyproject.toml nearest
 to it (extra-sinks, extra-device-types, select/ignore, per-file-ignores), unless
@@ -20,10 +22,14 @@ import sys
 import libcst as cst
 from libcst.codemod import CodemodCommand, SkipFile
 
-from devicelint.analysis import DEFAULT_SETTINGS, Settings, TooComplex, analyze_text, guarded
+import argparse
+
+from libcst.codemod import CodemodContext
+
+from devicelint.analysis import DEFAULT_SETTINGS, Settings, TooComplex, guarded
 from devicelint.config import ConfigError, config_near
 from devicelint.findings import CodeFilter
-from devicelint.rewrite import FixResult, UnsafeFixError, fix_text
+from devicelint.rewrite import UnsafeFixError, fix_source
 from devicelint.source import decode
 
 
@@ -34,6 +40,19 @@ class FixInvertedDeviceConditional(CodemodCommand):
     )
 
     settings: Settings = DEFAULT_SETTINGS
+
+    def __init__(self, context: CodemodContext, unsafe_fixes: bool = False) -> None:
+        super().__init__(context)
+        self.unsafe_fixes = unsafe_fixes
+
+    @staticmethod
+    def add_args(arg_parser: argparse.ArgumentParser) -> None:
+        arg_parser.add_argument(
+            "--unsafe-fixes",
+            dest="unsafe_fixes",
+            action="store_true",
+            help="also apply unsafe fixes (as `devicelint fix --unsafe-fixes`)",
+        )
 
     def transform_module(self, tree: cst.Module) -> cst.Module:
         # libcst copies the tree recursively before the transform: deep input (a sum of 1,000
@@ -62,11 +81,13 @@ class FixInvertedDeviceConditional(CodemodCommand):
             raise SkipFile(f"DEV900 {error}") from None
         except UnsafeFixError as error:
             raise SkipFile(f"not fixed: {error}") from None
+        except (SyntaxError, ValueError) as error:  # libcst reads more than Python parses
+            raise SkipFile(f"DEV900 syntax error: {error}") from None
         if result is None:
-            raise SkipFile("no inverted device conditional to fix")
+            raise SkipFile("nothing to fix")
         # Same encoding, newline and indentation as the original module.
-        module = cst.parse_module(result.text, config=tree.config_for_parsing)
-        if module.code != result.text or not self._read_back_exactly(text):
+        module = cst.parse_module(result, config=tree.config_for_parsing)
+        if module.code != result or not self._read_back_exactly(text):
             # libcst cannot write some files back exactly (it drops the last "\r" of a file
             # with CR-only line endings): leave those to `devicelint fix`.
             raise SkipFile("not fixed: libcst cannot write this file back byte for byte (use `devicelint fix`)")
@@ -82,8 +103,9 @@ class FixInvertedDeviceConditional(CodemodCommand):
         except (OSError, SyntaxError, UnicodeError, LookupError):
             return False
 
-    def _fixed(self, text: str, settings: Settings, codes: CodeFilter) -> FixResult | None:
-        findings = analyze_text(text, self.context.filename or "<unknown>", settings)
-        if any(f.code == "DEV900" for f in findings):
-            return None
-        return fix_text(text, [f for f in findings if codes.allows(f.code)])
+    def _fixed(self, text: str, settings: Settings, codes: CodeFilter) -> str | None:
+        result = fix_source(text, self.context.filename or "<unknown>", settings, codes, unsafe_fixes=self.unsafe_fixes)
+        if result.skipped:
+            n = len(result.skipped)
+            print(f"devicelint: {self.context.filename or '-'}: {n} {'fix' if n == 1 else 'fixes'} available with --unsafe-fixes", file=sys.stderr)
+        return result.text

@@ -17,10 +17,16 @@ RULES: dict[str, Rule] = {
     rule.code: rule
     for rule in (
         Rule("DEV001", "inverted-device-conditional", "inverted device conditional reaches a torch device API", True),
-        Rule("DEV002", "invalid-device-string", "invalid device string reaches a torch device API", False),
+        Rule("DEV002", "invalid-device-string", "invalid device string reaches a torch device API", True),
         Rule("DEV900", "syntax-error", "file could not be parsed", False),
     )
 }
+
+
+# A fix's applicability (ruff's): a safe fix changes nothing but the crash it fixes and is
+# applied by `devicelint fix`; an unsafe one also changes something the user may rely on
+# (what device_map= receives, behaviour on a CPU-only machine) and needs --unsafe-fixes.
+SAFE, UNSAFE = "safe", "unsafe"
 
 
 @dataclass(frozen=True)
@@ -56,12 +62,25 @@ class Finding:
     end_column: int
     edits: tuple[Edit, ...] = ()
     fix_note: str | None = None  # when applying the fix changes behaviour beyond the crash
+    applicability: str = SAFE  # of the fix (edits): SAFE or UNSAFE, as ruff's
     related: tuple[Location, ...] = field(default=(), compare=False)
     steps: tuple[Location, ...] = field(default=(), compare=False)  # origin, hops, sink (SARIF codeFlows)
 
     @property
     def fixable(self) -> bool:
         return bool(self.edits)
+
+    @property
+    def safe_fix(self) -> bool:
+        return bool(self.edits) and self.applicability == SAFE
+
+    @property
+    def unsafe_fix(self) -> bool:
+        return bool(self.edits) and self.applicability == UNSAFE
+
+    def applies(self, unsafe_fixes: bool) -> bool:
+        """Whether ``devicelint fix`` (with or without --unsafe-fixes) applies this finding's fix."""
+        return self.safe_fix or (unsafe_fixes and self.unsafe_fix)
 
     @property
     def sort_key(self) -> tuple[int, int, str]:

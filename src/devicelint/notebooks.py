@@ -33,10 +33,10 @@ import tokenize
 from dataclasses import dataclass, replace
 from typing import Any
 
-from devicelint.analysis import MAX_SOURCE_BYTES, Settings, TooComplex, analyze_text, guarded, refused_finding, syntax_error_finding
-from devicelint.findings import CodeFilter, Finding
+from devicelint.analysis import MAX_SOURCE_BYTES, Settings, TooComplex, analyze_text, dev900, guarded, refused_finding, syntax_error_finding
+from devicelint.findings import CodeFilter, Edit, Finding
 from devicelint.report import Reported
-from devicelint.rewrite import UnsafeFixError, fix_text
+from devicelint.rewrite import UnsafeFixError, apply_edits, chosen, prove, selected
 from devicelint.source import parse, split_lines
 
 EVERY_CODE = CodeFilter()
@@ -267,27 +267,41 @@ class Notebook:
         return units
 
     def findings(self, units: list[tuple[_Unit, list[Finding]]], codes: CodeFilter) -> list[Reported]:
-        return [unit.reported(self.path, f) for unit, found in units for f in found if codes.allows(f.code)]
+        return [unit.reported(self.path, f) for unit, found in units for f in selected(found, codes)]
 
     def fixed_sources(
-        self, units: list[tuple[_Unit, list[Finding]]], codes: CodeFilter
-    ) -> tuple[dict[int, str], list[Reported]]:
-        """{cell number: new source} for the cells the fix changes, and the findings it fixes."""
+        self, units: list[tuple[_Unit, list[Finding]]], codes: CodeFilter, unsafe_fixes: bool = False
+    ) -> tuple[dict[int, str], list[Reported], list[Reported]]:
+        """{cell number: new source} for the cells the fix changes, the findings it fixes, and
+        those whose unsafe fix is left out. Which fixes apply is rewrite.chosen's decision; each
+        edit is applied to its own cell (a fix may drop a line: later cells do not move)."""
         changed: dict[int, str] = {}
         fixed: list[Reported] = []
+        skipped: list[Reported] = []
         for unit, found in units:
-            result = fix_text(unit.text, [f for f in found if codes.allows(f.code)])
-            if result is None:
+            applied, left_out = chosen(selected(found, codes), unsafe_fixes)
+            skipped += [unit.reported(self.path, f) for f in left_out]
+            if not applied:
                 continue
-            new_lines = split_lines(result.text)
-            if len(new_lines) != len(split_lines(unit.text)):
-                raise UnsafeFixError("the fix changed the number of lines")
-            for cell, first in unit.cells:
-                new_code = "".join(new_lines[first - 1 : first - 1 + cell.line_count])
-                if new_code != cell.code:
-                    changed[cell.number] = _restore(cell, new_code)
-            fixed += [unit.reported(self.path, f) for f in result.fixed]
-        return changed, fixed
+            by_cell: dict[int, list[Edit]] = {}
+            cells = {cell.number: cell for cell, _ in unit.cells}
+            for finding in applied:
+                for edit in finding.edits:
+                    cell, line = unit.locate(edit.line)
+                    end_cell, _ = unit.locate(edit.end_line)
+                    shift = line - edit.line
+                    if end_cell is not cell and not (edit.end_column == 0 and unit.locate(edit.end_line - 1)[0] is cell):
+                        raise UnsafeFixError("a fix spans two cells")
+                    by_cell.setdefault(cell.number, []).append(replace(edit, line=line, end_line=edit.end_line + shift))
+            new_codes = {cell.number: cell.code for cell, _ in unit.cells}
+            for number, edits in by_cell.items():
+                new_codes[number] = apply_edits(cells[number].code, edits)
+            prove(unit.text, "".join(new_codes[cell.number] for cell, _ in unit.cells))
+            for number in by_cell:
+                if new_codes[number] != cells[number].code:
+                    changed[number] = _restore(cells[number], new_codes[number])
+            fixed += [unit.reported(self.path, f) for f in applied]
+        return changed, fixed, skipped
 
     def with_sources(self, sources: dict[int, str]) -> bytes:
         """The notebook's bytes with those cells' sources replaced, everything else as it was."""
@@ -320,6 +334,8 @@ def _restore(cell: _Cell, new_code: str) -> str:
     new_lines = split_lines(new_code)
     code_lines = split_lines(cell.code)
     source_lines = split_lines(cell.source)
+    if cell.placeholders and len(new_lines) != len(code_lines):
+        raise UnsafeFixError("the fix changed the number of lines of a cell with IPython syntax")
     for number in cell.placeholders:
         if new_lines[number] != code_lines[number]:
             raise UnsafeFixError("the fix touched an IPython line")
@@ -375,7 +391,7 @@ def _may_have_findings(data: bytes, settings: Settings) -> bool:
 
 
 def _unreadable(path: str, error: NotebookError) -> list[Reported]:
-    return [Reported(path, Finding("DEV900", str(error), error.line, error.column, error.line, error.column))]
+    return [Reported(path, dev900(str(error), error.line, error.column))]
 
 
 def check_notebook_bytes(data: bytes, path: str, settings: Settings, codes: CodeFilter = EVERY_CODE) -> list[Reported]:
@@ -397,10 +413,11 @@ class NotebookFix:
     fixed: tuple[Reported, ...] = ()
     remaining: tuple[Reported, ...] = ()
     diff: str = ""
+    skipped: tuple[Reported, ...] = ()  # unsafe fixes left out
 
 
 def fix_notebook_bytes(
-    data: bytes, path: str, settings: Settings, codes: CodeFilter = EVERY_CODE, want_diff: bool = False
+    data: bytes, path: str, settings: Settings, codes: CodeFilter = EVERY_CODE, want_diff: bool = False, unsafe_fixes: bool = False
 ) -> NotebookFix:
     """Raises UnsafeFixError when the fix cannot be applied exactly (nothing is written then)."""
     if not _may_have_findings(data, settings):
@@ -410,14 +427,15 @@ def fix_notebook_bytes(
     except NotebookError as error:
         return NotebookFix(None, remaining=tuple(r for r in _unreadable(path, error) if codes.allows(r.finding.code)))
     units = notebook.units(settings)
-    sources, fixed = notebook.fixed_sources(units, codes)
+    sources, fixed, skipped = notebook.fixed_sources(units, codes, unsafe_fixes)
     if not sources:
-        return NotebookFix(None, remaining=tuple(notebook.findings(units, codes)))
+        return NotebookFix(None, remaining=tuple(notebook.findings(units, codes)), skipped=tuple(skipped))
     new_data = notebook.with_sources(sources)
     # Analyse the result again: positions after the swap, and proof the fix holds.
     after = Notebook(new_data, path)
     remaining = after.findings(after.units(settings), codes)
-    return NotebookFix(new_data, tuple(fixed), tuple(remaining), notebook.diff(sources) if want_diff else "")
+    left_out = [r for r in remaining if r.finding.unsafe_fix and not unsafe_fixes]
+    return NotebookFix(new_data, tuple(fixed), tuple(remaining), notebook.diff(sources) if want_diff else "", tuple(left_out))
 
 
 def is_notebook(path: str) -> bool:

@@ -73,7 +73,7 @@ def text(results: Sequence[Reported], errors: Sequence[RunError] = (), show_summ
     lines = []
     for item in results:
         f = item.finding
-        marker = " [*]" if f.fixable else ""
+        marker = " [*]" if f.safe_fix else " [unsafe fix]" if f.unsafe_fix else ""
         lines.append(f"{item.where}: {f.code}{marker} {f.message}")
     if show_summary:
         lines.append(summary(results))
@@ -84,12 +84,21 @@ def summary(results: Sequence[Reported]) -> str:
     if not results:
         return "All checks passed!"
     count = len(results)
-    fixable = sum(1 for r in results if r.finding.fixable)
+    fixable = sum(1 for r in results if r.finding.safe_fix)
+    unsafe = sum(1 for r in results if r.finding.unsafe_fix)
     noun = "problem" if count == 1 else "problems"
     line = f"Found {count} {noun}"
     if fixable:
         line += f" ({fixable} fixable with `devicelint fix`)"
-    return line + "."
+    line += "."
+    if unsafe:
+        line += "\n" + unsafe_hint(unsafe)
+    return line
+
+
+def unsafe_hint(count: int) -> str:
+    """The line that says how to apply the unsafe fixes a run left out (ruff's hint)."""
+    return f"{count} {'fix' if count == 1 else 'fixes'} available with --unsafe-fixes"
 
 
 # --- json -------------------------------------------------------------------------------
@@ -114,6 +123,7 @@ def as_dict(item: Reported) -> dict[str, object]:
         "fix": None
         if not f.fixable
         else {
+            "applicability": f.applicability,
             "note": f.fix_note,
             "edits": [
                 {**_span(e.line, e.column, e.end_line, e.end_column), "replacement": e.replacement} for e in f.edits
@@ -245,13 +255,15 @@ def _sarif_result(item: Reported, rule_index: dict[str, int]) -> dict[str, objec
             for step in f.steps
         ]}]}]
     properties: dict[str, object] = {"fixable": f.fixable}
+    if f.fixable:
+        properties["applicability"] = f.applicability
     if f.fix_note:
         properties["fixNote"] = f.fix_note
     if item.cell is not None:
         properties["cell"] = item.cell
     # A notebook's positions are inside a cell, not offsets into the .ipynb: no SARIF fix there.
     if f.fixable and item.cell is None:
-        description = f.fix_note or "Swap the two literals (devicelint fix)"
+        description = f.fix_note or ("Swap the two literals (devicelint fix)" if f.code == "DEV001" else "Correct the device string (devicelint fix)")
         replacements = [
             {"deletedRegion": _region(e.line, e.column, e.end_line, e.end_column), "insertedContent": {"text": e.replacement}}
             for e in f.edits

@@ -6,6 +6,7 @@ table (src/devicelint/docs/CODE.md) and embedded in SARIF output.
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from importlib import metadata, resources
 
@@ -68,3 +69,35 @@ def what_it_does(code: str) -> str:
             continue
         paragraph.append(line.strip())
     return " ".join(paragraph).rstrip(":") + ("." if paragraph and not paragraph[-1].endswith(".") else "")
+
+
+# Every rule doc has ruff's sections, in this order (tests/test_ruledocs.py checks it).
+SECTIONS = ("What it does", "Why is this bad?", "Example", "Known problems", "Fix safety", "Options", "References")
+
+_CODE_BLOCK = re.compile(r"```python\n(.*?)```", re.S)
+
+
+def section(code: str, title: str) -> str:
+    """The text of one ``## title`` section of the rule's doc ("" when it has none)."""
+    text = rule_doc(code)
+    match = re.search(rf"^## {re.escape(title)}\n(.*?)(?=^## |\Z)", text, re.S | re.M)
+    return match.group(1) if match else ""
+
+
+def examples(code: str) -> list[tuple[str, str | None]]:
+    """The ``## Example`` section's code as (bad, good) pairs: each ```python block, and the
+    block after it that follows "Use instead" (None when there is none)."""
+    text = section(code, "Example")
+    blocks = [(match.start(), match.group(1)) for match in _CODE_BLOCK.finditer(text)]
+    pairs: list[tuple[str, str | None]] = []
+    index = 0
+    while index < len(blocks):
+        start, bad = blocks[index]
+        following = blocks[index + 1] if index + 1 < len(blocks) else None
+        if following is not None and "Use instead" in text[start + len(bad) : following[0]]:
+            pairs.append((bad, following[1]))
+            index += 2
+        else:
+            pairs.append((bad, None))
+            index += 1
+    return pairs

@@ -3,10 +3,12 @@
 DEV001 (inverted device conditional): ``P if S == C else S`` and its three mirror
 shapes, or ``if S == C: S = P``, where C is a concrete device and P a tracked
 mistake ("auto"), *and* P reaches a torch device sink. Reported at the
-conditional; the fix swaps the two literals.
+conditional; the fix swaps the two literals, or, when P also reaches device_map=,
+moves the conditional there (fixes.py; the swap is unsafe then).
 
 DEV002 (invalid device string): any other invalid string that reaches a sink.
-Reported at the sink's argument; no fix (the right device is not knowable).
+Reported at the sink's argument; fixed only where the intent is unambiguous
+("gpu" -> "cuda", fixes.py).
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from devicelint.findings import Edit, Finding, Location
+from devicelint import fixes
+from devicelint.findings import UNSAFE, Edit, Finding, Location
 from devicelint.follow.engine import DeviceMapUse, Flow, display_path
 from devicelint.follow.values import Origin, path_of
 from devicelint.vocabulary import Vocabulary
@@ -236,6 +239,8 @@ def inverted_conditional_findings(
     device_map_uses: Iterable[DeviceMapUse],
     vocabulary: Vocabulary,
     here: FileContext,
+    parents: Callable[[], fixes.Parents] | None = None,
+    tree: ast.Module | None = None,
 ) -> list[Finding]:
     """DEV001 for each conditional of this file whose invalid literal reaches a sink."""
     positions = here.positions
@@ -245,6 +250,13 @@ def inverted_conditional_findings(
     device_maps: dict[int, list[DeviceMapUse]] = {}
     for use in device_map_uses:
         device_maps.setdefault(id(use.origin.node), []).append(use)
+
+    # A device_map= that more than one conditional reaches cannot take each one inline.
+    reaching: dict[int, set[int]] = {}
+    for uses in device_maps.values():
+        for use in uses:
+            reaching.setdefault(id(use.keyword), set()).add(id(use.origin.node))
+    shared = {keyword for keyword, literals in reaching.items() if len(literals) > 1}
 
     findings = []
     for cond in conditionals.values():
@@ -269,17 +281,27 @@ def inverted_conditional_findings(
             f"use {_suggestion(cond, positions)}"
         )
         fix_note = None
+        applicability = "safe"
         maps = sorted(
             device_maps.get(id(cond.invalid), ()),
             key=lambda u: (_path_key(u.origin), u.path, u.keyword.value.lineno, u.keyword.value.col_offset),
         )
         if maps and vocabulary.is_strategy(p):
-            # device_map= accepted the strategy; after the swap it places the model on one device.
-            fix_note = (
-                f"the fix also changes device_map= on {here.where(maps[0].path, maps[0].keyword.value.lineno)}: it then receives "
-                f"{_quoted(c)} (one device) instead of {_quoted(p)} (a placement over all GPUs)"
-            )
-            message += f"; note: {fix_note}"
+            movable = parents is not None and tree is not None and not any(id(u.keyword) in shared for u in maps)
+            moved = fixes.sharding_fix(cond, maps, positions, tree, parents(), here) if movable else None
+            if moved is not None:
+                # Keep the strategy for device_map= alone: the conditional moves there.
+                edits, fix_note = moved.edits, moved.note
+                where = here.where(maps[0].path, maps[0].keyword.value.lineno)
+                message = message.rsplit("; use ", 1)[0] + f"; {_quoted(p)} is meant for device_map= on {where} only: write the conditional there"
+            else:
+                # device_map= accepted the strategy; after the swap it places the model on one device.
+                applicability = UNSAFE
+                fix_note = (
+                    f"the fix also changes device_map= on {here.where(maps[0].path, maps[0].keyword.value.lineno)}: it then receives "
+                    f"{_quoted(c)} (one device) instead of {_quoted(p)} (a placement over all GPUs)"
+                )
+                message += f"; note: {fix_note}"
         seen: set[int] = set()
         related = []
         for flow in sinks:
@@ -287,7 +309,7 @@ def inverted_conditional_findings(
                 seen.add(id(flow.sink.argument))
                 related.append(here.location(flow.path, flow.sink.argument, flow.sink.label))
         findings.append(
-            Finding("DEV001", message, *positions.span(cond.node), edits, fix_note, tuple(related), _trace(first, here))
+            Finding("DEV001", message, *positions.span(cond.node), edits, fix_note, applicability, tuple(related), _trace(first, here))
         )
     return findings
 
@@ -307,9 +329,20 @@ def _suggestion(cond: InvertedConditional, positions: Positions) -> str:
     return f"{p_text} if {test} else {subject}"
 
 
-def invalid_string_findings(flows: Iterable[Flow], vocabulary: Vocabulary, here: FileContext) -> list[Finding]:
+def invalid_string_findings(
+    flows: Iterable[Flow],
+    vocabulary: Vocabulary,
+    here: FileContext,
+    parents: Callable[[], fixes.Parents] | None = None,
+    tree: ast.Module | None = None,
+    device_map_literals: frozenset[int] = frozenset(),
+) -> list[Finding]:
     """DEV002 once per place: the sink's argument when the sink is in this file, else the
     literal (its value reaches a sink in another file)."""
+    flows = list(flows)
+    by_literal: dict[int, list[Flow]] = {}
+    for flow in flows:
+        by_literal.setdefault(id(flow.origin.node), []).append(flow)
     groups: dict[int, list[Flow]] = {}
     for flow in flows:
         at = flow.sink.argument if here.is_here(flow.path) else flow.origin.node
@@ -342,8 +375,16 @@ def invalid_string_findings(flows: Iterable[Flow], vocabulary: Vocabulary, here:
             here.location(origin.path, origin.node, "origin") if at_node is sink.argument
             else here.location(flow.path, sink.argument, sink.label),
         )
+        fix = None
+        if parents is not None and tree is not None and all(f.origin.node is origin.node for f in group):
+            mine = by_literal[id(origin.node)]
+            fix = fixes.invalid_string_fix(flow, mine, device_map_literals, vocabulary, here.positions, tree, parents, here)
         findings.append(
-            Finding("DEV002", message, *here.positions.span(at_node), related=related, steps=_trace(flow, here))
+            Finding(
+                "DEV002", message, *here.positions.span(at_node),
+                edits=fix.edits if fix else (), fix_note=fix.note if fix else None,
+                applicability=fix.applicability if fix else "safe", related=related, steps=_trace(flow, here),
+            )
         )
     return findings
 
@@ -358,12 +399,25 @@ def findings_for(
     """DEV001 and DEV002 of one file: the flows whose literal is written in this file."""
     own = [flow for flow in flows if here.is_here(flow.origin.path)]
     conditionals = conditionals_of(tree, vocabulary) if own else {}
+    own_maps = [use for use in device_map_uses if here.is_here(use.origin.path)]
+    built: list[fixes.Parents] = []
+
+    def parents() -> fixes.Parents:  # only a file with a finding to fix pays for it, once
+        if not built:
+            built.append(fixes.Parents(tree))
+        return built[0]
+
     findings = inverted_conditional_findings(
         conditionals,
         [flow for flow in own if id(flow.origin.node) in conditionals],
-        [use for use in device_map_uses if here.is_here(use.origin.path)],
+        own_maps,
         vocabulary,
         here,
+        parents,
+        tree,
     )
-    findings += invalid_string_findings([flow for flow in own if id(flow.origin.node) not in conditionals], vocabulary, here)
+    findings += invalid_string_findings(
+        [flow for flow in own if id(flow.origin.node) not in conditionals], vocabulary, here, parents, tree,
+        frozenset(id(use.origin.node) for use in own_maps),
+    )
     return sorted(findings, key=lambda f: f.sort_key)

@@ -35,6 +35,7 @@ class Outcome:
     diff: str = ""
     data: bytes | None = None  # fix of standard input: the content to print (new, or as it was)
     error: str | None = None  # the file could not be read (or written)
+    skipped: tuple[Reported, ...] = ()  # fix: findings whose unsafe fix was not applied (no --unsafe-fixes)
 
 
 def _read(path: str) -> bytes:
@@ -80,6 +81,7 @@ class _Fixed:
     fixed: tuple[Reported, ...]
     remaining: tuple[Reported, ...]
     diff: str
+    skipped: tuple[Reported, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,7 @@ class FixTask:
     rules: FileRules
     write: bool = True
     want_diff: bool = False
+    unsafe_fixes: bool = False
     linked_out: frozenset[str] = frozenset()  # reached through a symbolic link leading out of the tree
 
     def _fix(self, data: bytes, name: str) -> _Fixed:
@@ -103,15 +106,16 @@ class FixTask:
     def _fix_unguarded(self, data: bytes, name: str) -> _Fixed:
         codes = self.rules.codes_for(name)
         if is_notebook(name):
-            result = fix_notebook_bytes(data, name, self.settings, codes, self.want_diff)
-            return _Fixed(result.data, result.fixed, result.remaining, result.diff)
-        new_data, fixed, remaining = fix_source_bytes(data, name, self.settings, codes)
+            result = fix_notebook_bytes(data, name, self.settings, codes, self.want_diff, self.unsafe_fixes)
+            return _Fixed(result.data, result.fixed, result.remaining, result.diff, result.skipped)
+        new_data, decided = fix_source_bytes(data, name, self.settings, codes, self.unsafe_fixes)
         changed = new_data is not None and new_data != data
         return _Fixed(
             new_data,
-            tuple(Reported(name, f) for f in fixed),
-            tuple(Reported(name, f) for f in remaining),
+            tuple(Reported(name, f) for f in decided.fixed),
+            tuple(Reported(name, f) for f in decided.remaining),
             unified_diff(name, data, new_data) if changed and self.want_diff else "",  # type: ignore[arg-type]
+            tuple(Reported(name, f) for f in decided.skipped),
         )
 
     def __call__(self, path: str) -> Outcome:
@@ -126,7 +130,7 @@ class FixTask:
         except UnsafeFixError as error:
             return Outcome(path, error=f"not fixed: {error}")
         if result.data is None or result.data == data:
-            return Outcome(path, result.remaining)  # never opened for writing
+            return Outcome(path, result.remaining, skipped=result.skipped)  # never opened for writing
         if self.write:
             refusal = self._may_not_write(path)
             if refusal is None:
@@ -137,8 +141,8 @@ class FixTask:
                 except OSError as error:
                     refusal = _cannot("write", error) if error.errno else f"not fixed: {error}"
             if refusal is not None:
-                return Outcome(path, result.fixed + result.remaining, error=refusal)
-        return Outcome(path, result.remaining, result.fixed, True, result.diff)
+                return Outcome(path, result.fixed + result.remaining, error=refusal, skipped=result.skipped)
+        return Outcome(path, result.remaining, result.fixed, True, result.diff, skipped=result.skipped)
 
     def _may_not_write(self, path: str) -> str | None:
         """Why this file must not be rewritten, if it must not."""
@@ -159,5 +163,5 @@ class FixTask:
         except UnsafeFixError as error:
             return Outcome(name, data=data, error=f"not fixed: {error}")
         if result.data is None or result.data == data:
-            return Outcome(name, result.remaining, data=data)
-        return Outcome(name, result.remaining, result.fixed, True, result.diff, result.data)
+            return Outcome(name, result.remaining, data=data, skipped=result.skipped)
+        return Outcome(name, result.remaining, result.fixed, True, result.diff, result.data, skipped=result.skipped)

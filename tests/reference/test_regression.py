@@ -5,7 +5,9 @@ fixtures/qwen2_audio/buggy_loader.py is shaped like the original loader:
 later used for ``inputs.to(self._device)``. These tests show that it really
 crashes with PyTorch's ``device string: auto`` error, that ``devicelint check``
 points at the conditional (DEV001), and that the copy repaired by
-``devicelint fix`` works.
+``devicelint fix`` (the sharding-preserving fix: ``device_map="auto" if
+self._device == "cuda" else self._device`` at the load, the device itself for
+``inputs.to``) answers, and on a GPU machine loads with ``device_map="auto"``.
 
 The ``devicelint`` CLI contract used here: ``devicelint check PATH`` prints
 ``path:line:col: DEV001 message`` lines and exits 1 on findings;
@@ -22,7 +24,6 @@ import pytest
 from ._support import (
     BUGGY_EXPR,
     BUGGY_LOADER,
-    FIXED_EXPR,
     TONE_PROMPT,
     conditional_line,
     load_module,
@@ -67,14 +68,28 @@ def test_devicelint_check_reports_dev001_on_the_conditional() -> None:
 # ---------------------------------------------------------------- (b) devicelint fix repairs it
 
 
-def test_devicelint_fix_swaps_only_the_conditional(fixed_loader_path: Path) -> None:
+def test_devicelint_fix_moves_the_conditional_to_device_map(fixed_loader_path: Path) -> None:
+    """The sharding-preserving fix: the conditional's line goes, and device_map= gets the
+    conditional inline with the expression it received; every other line stays."""
     before = BUGGY_LOADER.read_text(encoding="utf-8").splitlines()
     after = fixed_loader_path.read_text(encoding="utf-8").splitlines()
     line = conditional_line(BUGGY_LOADER)
-    assert len(after) == len(before)
     assert BUGGY_EXPR in before[line - 1]
-    assert after[line - 1] == before[line - 1].replace(BUGGY_EXPR, FIXED_EXPR)
-    assert [a for i, a in enumerate(after) if i != line - 1] == [b for i, b in enumerate(before) if i != line - 1]
+    expected = before[: line - 1] + before[line:]
+    (use,) = [i for i, text in enumerate(expected) if "device_map=self._device" in text]
+    expected[use] = expected[use].replace(
+        "device_map=self._device", 'device_map="auto" if self._device == "cuda" else self._device'
+    )
+    assert after == expected
+
+
+def test_devicelint_fix_with_unsafe_fixes_is_the_same_fix(tmp_path: Path, fixed_loader_path: Path) -> None:
+    """The move is safe: --unsafe-fixes changes nothing more (no swap of device_map=)."""
+    copy = tmp_path / "loader.py"
+    copy.write_bytes(BUGGY_LOADER.read_bytes())
+    result = run_python("-m", "devicelint", "fix", "--unsafe-fixes", str(copy))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert copy.read_bytes() == fixed_loader_path.read_bytes()
 
 
 def test_fixed_copy_passes_devicelint_check(fixed_loader_path: Path) -> None:
@@ -102,9 +117,13 @@ def test_fixed_loader_answers_with_auto_on_cpu(tiny_checkpoint: Path, fixed_load
 def test_fixed_loader_with_cuda_on_a_cpu_machine_fails_in_torch_not_on_auto(
     tiny_checkpoint: Path, fixed_loader_path: Path
 ) -> None:
+    # device_map= still receives "auto" (it places the model on the CPU here); the inputs go
+    # to "cuda", which this machine does not have: torch's own error, not the "auto" one.
     fixed = load_module(fixed_loader_path, "fixed_loader_nocuda")
     with pytest.raises((AssertionError, RuntimeError)) as caught:
-        fixed.Qwen2AudioLoader(str(tiny_checkpoint), device="cuda")
+        loader = fixed.Qwen2AudioLoader(str(tiny_checkpoint), device="cuda")
+        assert loader._device == "cuda"
+        loader.chat(tone(), TONE_PROMPT, sampling_rate=16_000)
     message = str(caught.value)
     assert not AUTO_DEVICE_ERROR.search(message)
     assert re.search(r"cuda|nvidia", message, re.IGNORECASE), message
@@ -132,4 +151,10 @@ def test_gpu_fixed_loader_answers_on_cuda(tiny_checkpoint: Path, fixed_loader_pa
     loader = fixed.Qwen2AudioLoader(str(tiny_checkpoint), device=device)
     assert loader._device == "cuda"
     assert loader.model.device.type == "cuda"
+    # Loaded with device_map="auto" (the fix kept the strategy): accelerate's placement map,
+    # over every GPU of the machine.
+    placed = set(loader.model.hf_device_map.values())
+    assert placed <= set(range(torch.cuda.device_count())) and placed
+    if torch.cuda.device_count() > 1:
+        assert len({p.device for p in loader.model.parameters()}) > 1, "device_map='auto' must shard"
     assert loader.chat(tone(), TONE_PROMPT, sampling_rate=16_000, max_new_tokens=8).strip()
