@@ -107,6 +107,44 @@ def find_corpus() -> Corpus:
     return Corpus(root, sorted(files), dirs)
 
 
+# The dense corpora (issue 16): real files, each given a candidate, so that every file is
+# parsed and analysed. The function seed is the one tests/test_robustness.py appends (a DEV001
+# inside a function); the module seed is the same conditional at module level.
+DENSE_FILES = 2000
+DENSE_SEEDS = {
+    "function": (
+        "\n\ndef _devicelint_seeded_probe(batch, device):\n"
+        '    device = "auto" if device == "cuda" else device\n'
+        "    return batch.to(device)\n"
+    ),
+    "module": (
+        "\n\n_devicelint_seed_device = \"auto\" if _devicelint_seed_arg == \"cuda\" else _devicelint_seed_arg\n"
+        "_devicelint_seed_batch.to(_devicelint_seed_device)\n"
+    ),
+}
+
+
+def build_dense(corpus: Corpus, kind: str, cache: Path, count: int = DENSE_FILES) -> tuple[Path, list[str]]:
+    """``count`` files of the corpus (spread over it), each with the ``kind`` seed appended,
+    under ``cache/dense-KIND/`` with their relative paths (so their own imports resolve among
+    them as far as the sample goes). Rebuilt when missing; returns (root, files)."""
+    step = max(1, len(corpus.files) // count)
+    chosen = [name for name in corpus.files[::step] if (corpus.root / name).stat().st_size <= 1_000_000][:count]
+    root = cache / f"dense-{kind}"
+    seed = DENSE_SEEDS[kind].encode("ascii")
+    for name in chosen:
+        data = (corpus.root / name).read_bytes()
+        newline = b"\r\n" if b"\r\n" in data[:4096] else b"\n"
+        if data and not data.endswith((b"\n", b"\r")):
+            data += newline
+        target = root / name
+        content = data + seed.replace(b"\n", newline)
+        if not target.is_file() or target.read_bytes() != content:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(content)
+    return root, chosen
+
+
 # --- environments -----------------------------------------------------------------------
 
 
