@@ -97,8 +97,10 @@ def discover(paths: Iterable[str | os.PathLike[str]], options: FileOptions | Non
             except OSError as error:  # a broken link
                 result.errors.append((path, f"cannot read: {error.strerror or error}"))
                 continue
-            folder = os.path.realpath(os.path.dirname(absolute(path)))
-            linked_out = os.path.islink(path) and not _inside(os.path.realpath(path), folder)
+            # (realpath costs an lstat per path component: only for a link)
+            linked_out = os.path.islink(path) and not _inside(
+                os.path.realpath(path), os.path.realpath(os.path.dirname(absolute(path)))
+            )
             candidates = [(path, (stat.st_dev, stat.st_ino), linked_out)]
         else:
             result.errors.append((path, "no such file or directory"))
