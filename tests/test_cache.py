@@ -224,3 +224,15 @@ def test_an_unwritable_cache_folder_is_only_slower(tmp_path: Path, monkeypatch: 
     monkeypatch.setenv("DEVICELINT_CACHE_DIR", str(blocker / "cache"))
     write_tree(tmp_path, PROJECT)
     assert "DEV002" in same_as_cold("pkg", cwd=tmp_path)
+
+
+def test_a_warm_run_over_an_unchanged_tree_writes_nothing(tmp_path: Path, cache: Path) -> None:
+    write_tree(tmp_path, PROJECT)
+    expected = same_as_cold("pkg", cwd=tmp_path)
+    (index,) = index_files(cache)
+    before = (index.stat().st_mtime_ns, index.read_bytes())
+    assert check("pkg", cwd=tmp_path)[1] == expected
+    assert (index.stat().st_mtime_ns, index.read_bytes()) == before
+    write_tree(tmp_path, {"pkg/plain.py": 'import torch\nx = torch.zeros(2).to("gpu")\n'}, age=None)
+    assert "DEV002" in same_as_cold("pkg/plain.py", cwd=tmp_path)
+    assert index.read_bytes() != before[1]

@@ -42,6 +42,7 @@ SUBDIR = f"v{FORMAT}"  # everything devicelint writes lives under here (what `cl
 MAX_ENTRIES = 50_000  # per index (about 100 bytes each for a file without findings)
 MAX_INDEXES = 16  # fingerprints kept (versions, settings); the least recently written go
 _MAGIC = b"devicelint-cache"
+_TOUCH_SECONDS = 24 * 3600
 
 
 def default_directory() -> str:
@@ -155,8 +156,9 @@ class ResultCache:
             result = [_finding(f) for f in findings]
         except (OSError, ValueError, TypeError, IndexError, KeyError):
             return None  # unreadable now, or a damaged entry: a miss
-        entry[7:] = [self.now // 10**9]
-        self.updated[absolute] = entry
+        if len(entry) < 8 or entry[7] < self.now // 10**9 - _TOUCH_SECONDS:
+            entry[7:] = [self.now // 10**9]  # recently used (pruning keeps these); at most daily,
+            self.updated[absolute] = entry  # so that a run over an unchanged tree writes nothing
         return result
 
     def _import_name(self, path: str) -> tuple:
