@@ -111,6 +111,13 @@ def changed_strings(old_text: str, new_text: str) -> list[tuple[str, str]]:
     return changed
 
 
+class _BlankStrings(ast.NodeTransformer):
+    def visit_Constant(self, node: ast.Constant) -> ast.Constant:
+        if isinstance(node.value, str):
+            node.value = ""
+        return node
+
+
 # --- bytes and files ---------------------------------------------------------------
 
 
