@@ -210,7 +210,7 @@ class ResultCache:
                 _remove(temporary)
                 raise
             _prune(self.directory, self.file)
-        except (OSError, ValueError):
+        except (OSError, ValueError, TypeError):
             pass  # a read-only or full disk: the run's result stands, only the next run is slower
 
 

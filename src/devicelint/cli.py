@@ -294,14 +294,19 @@ def _outcomes(
     found = _files(args, run, errors)
     if isinstance(task, FixTask) and found.linked_out:
         task = replace(task, linked_out=frozenset(found.linked_out))
-    if isinstance(task, CheckTask) and not args.no_cache:
-        return len(found.files), CachedCheck(task, found.files, args.jobs, _open_cache(run)), found.files
+    cache = _open_cache(run) if isinstance(task, CheckTask) and not args.no_cache else None
+    if cache is not None:
+        return len(found.files), CachedCheck(task, found.files, args.jobs, cache), found.files  # type: ignore[arg-type]
     return len(found.files), run_all(task, found.files, args.jobs), found.files
 
 
-def _open_cache(run: Run) -> ResultCache:
-    directory = cache_directory(run.config.cache_dir, run.config.root)
-    return ResultCache(directory, fingerprint(settings_key(run.settings)))
+def _open_cache(run: Run) -> ResultCache | None:
+    """The persistent cache of check results; None (no cache) when devicelint's own files
+    cannot be read to fingerprint them."""
+    try:
+        return ResultCache(cache_directory(run.config.cache_dir, run.config.root), fingerprint(settings_key(run.settings)))
+    except OSError:
+        return None
 
 
 def _consume(outcomes: Iterable[Outcome], handle: Callable[[Outcome], None]) -> bool:
