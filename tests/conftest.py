@@ -3,11 +3,18 @@ in helpers.py; the switch itself in speed.py)."""
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
 
 import speed
+
+# The persistent cache of `devicelint check` goes to a folder of this session, never the
+# user's home (subprocesses inherit it). Set at import, before any test runs the CLI.
+_CACHE_HOME = tempfile.TemporaryDirectory(prefix="devicelint-test-cache-")
+os.environ["DEVICELINT_CACHE_DIR"] = _CACHE_HOME.name
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

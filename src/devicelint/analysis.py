@@ -100,7 +100,7 @@ def analyze_text(
     candidate_lines = {bisect.bisect_right(starts, offset) for offset in offsets}
     tree = tree if tree is not None else parse(text, filename)
     findings = analyze_tree(tree, lines, settings, path=filename, candidate_lines=candidate_lines)
-    return noqa.without_suppressed(findings, text, lines) if honour_noqa else findings
+    return noqa.without_suppressed(findings, text, lines, tree) if honour_noqa else findings
 
 
 # --- one file's failures: DEV900 ------------------------------------------------------------

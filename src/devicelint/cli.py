@@ -42,7 +42,10 @@ from devicelint.globs import PatternSet, absolute
 from devicelint.report import FORMATS, STATISTICS_FORMATS, Reported, RunError, shown, unsafe_hint
 from devicelint.runner import Progress, WorkerCrashed, run_all
 from devicelint.rewrite import write_atomically
-from devicelint.tasks import CheckTask, FixTask, Outcome
+from devicelint.tasks import CachedCheck, CheckTask, FixTask, Outcome
+from devicelint.cache import ResultCache, fingerprint, settings_key
+from devicelint.cache import clean as clean_cache
+from devicelint.cache import directory_for as cache_directory
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -120,6 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
     output.add_argument("--output-file", "-o", metavar="PATH", help="write the report to PATH instead of standard output")
     output.add_argument("--exit-zero", action="store_true", help="exit 0 even when problems are found (errors still exit 2)")
     common.add_argument("--jobs", "-j", type=_jobs, default=0, metavar="N", help="worker processes (default: all cores)")
+    common.add_argument("--no-cache", action="store_true", help="neither read nor write the persistent cache of check results")
 
     check = commands.add_parser(
         "check", parents=[common], help="report problems", description="Report problems.", epilog=EXIT_CODES_HELP, formatter_class=formatter
@@ -139,6 +143,10 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--check", action="store_true", help="write nothing; exit 1 if a file would change")
     fix.add_argument("--exit-non-zero-on-fix", action="store_true", help="exit 1 when a file was changed")
     fix.add_argument("--unsafe-fixes", action="store_true", help="also apply unsafe fixes (they change something besides the crash; each finding says what)")
+
+    clean = commands.add_parser("clean", help="remove the cache", description="Remove the persistent cache of check results.")
+    clean.add_argument("--config", metavar="PATH", help="the configuration file whose cache-dir to clean")
+    clean.add_argument("--isolated", action="store_true", help="ignore every configuration file")
 
     rule = commands.add_parser("rule", help="show a rule's documentation", description="Show a rule's documentation.")
     rule.add_argument("code", nargs="?", metavar="CODE", help="e.g. DEV001")
@@ -287,7 +295,19 @@ def _outcomes(
     found = _files(args, run, errors)
     if isinstance(task, FixTask) and found.linked_out:
         task = replace(task, linked_out=frozenset(found.linked_out))
+    cache = _open_cache(run) if isinstance(task, CheckTask) and not args.no_cache else None
+    if cache is not None:
+        return len(found.files), CachedCheck(task, found.files, args.jobs, cache), found.files  # type: ignore[arg-type]
     return len(found.files), run_all(task, found.files, args.jobs), found.files
+
+
+def _open_cache(run: Run) -> ResultCache | None:
+    """The persistent cache of check results; None (no cache) when devicelint's own files
+    cannot be read to fingerprint them."""
+    try:
+        return ResultCache(cache_directory(run.config.cache_dir, run.config.root), fingerprint(settings_key(run.settings)))
+    except OSError:
+        return None
 
 
 def _consume(outcomes: Iterable[Outcome], handle: Callable[[Outcome], None]) -> bool:
@@ -486,6 +506,14 @@ _LIST_FLAGS = ("select", "extend_select", "ignore", "exclude", "extend_exclude",
 _signal_exit = 130
 
 
+def run_clean(args: argparse.Namespace) -> int:
+    config = _load_config(args)
+    directory = cache_directory(config.cache_dir, config.root)
+    removed = clean_cache(directory)
+    print(f"{'removed the cache at' if removed else 'no cache at'} {directory}", file=sys.stderr)
+    return EXIT_CLEAN
+
+
 def _terminate(signum: int, frame: object) -> None:
     """SIGTERM (``timeout``, CI cancelling a job) is handled like Ctrl-C: the pool is stopped
     (no worker left waiting), what was written is listed, and the exit code says which signal."""
@@ -511,7 +539,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             from devicelint.analysis import SHARED_PROJECT
 
             SHARED_PROJECT.clear()  # a run reads the project afresh (several runs in one process)
-        return {"check": run_check, "fix": run_fix, "rule": run_rule}[args.command](args)
+        return {"check": run_check, "fix": run_fix, "rule": run_rule, "clean": run_clean}[args.command](args)
     except (UsageError, ConfigError, WorkerCrashed) as error:
         print(f"devicelint: error: {error}", file=sys.stderr)
         return EXIT_ERROR

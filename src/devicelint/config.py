@@ -89,6 +89,7 @@ class Config:
     extra_device_types: tuple[str, ...] = ()
     respect_gitignore: bool = True
     force_exclude: bool = False
+    cache_dir: str | None = None  # None: DEVICELINT_CACHE_DIR or the platform's cache folder (cache.py)
 
 
 # --- reading ---------------------------------------------------------------------
@@ -108,6 +109,12 @@ def _codes(key: str, value: Any, where: str) -> tuple[str, ...]:
         except ValueError as error:
             raise ConfigError(f"{where}'{key}': {error}") from None
     return tuple(codes)
+
+
+def _string(key: str, value: Any, where: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{where}'{key}' must be a non-empty string")
+    return value
 
 
 def _bool(key: str, value: Any, where: str) -> bool:
@@ -142,7 +149,7 @@ def _per_file_ignores(key: str, value: Any, where: str) -> tuple[tuple[str, tupl
 
 _KEYS = {
     "select", "extend-select", "ignore", "exclude", "extend-exclude", "per-file-ignores",
-    "extra-sinks", "extra-device-types", "respect-gitignore", "force-exclude",
+    "extra-sinks", "extra-device-types", "respect-gitignore", "force-exclude", "cache-dir",
 }  # fmt: skip
 
 
@@ -169,6 +176,7 @@ def config_from_table(table: dict[str, Any], source: str, root: str, where: str)
         ),
         respect_gitignore=_bool("respect-gitignore", get("respect-gitignore", True), where),
         force_exclude=_bool("force-exclude", get("force-exclude", False), where),
+        cache_dir=_string("cache-dir", get("cache-dir"), where) if "cache-dir" in table else None,
     )
 
 

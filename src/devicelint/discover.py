@@ -22,6 +22,7 @@ import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from stat import S_ISDIR
 from typing import TYPE_CHECKING
 
 from devicelint.globs import PatternSet, absolute
@@ -85,20 +86,25 @@ def discover(paths: Iterable[str | os.PathLike[str]], options: FileOptions | Non
             result.errors.append(("''", "empty path"))  # not ".": `fix --files ""` must not fix the tree
             continue
         path = str(Path(raw))  # "./a.py" -> "a.py", as reported
-        if os.path.isdir(path):
+        try:
+            stat: os.stat_result | None = os.stat(path)  # one stat per named file (thousands from pre-commit)
+        except (OSError, ValueError) as error:
+            stat, stat_error = None, error
+        if stat is not None and S_ISDIR(stat.st_mode):
             if options.force_excluded(path):
                 continue
             candidates: Iterable[tuple[str, tuple[int, int], bool]] = _walk(path, options, result.errors)
-        elif os.path.lexists(path):
+        elif stat is not None or os.path.lexists(path):
             if options.force_excluded(path):
                 continue
-            try:
-                stat = os.stat(path)
-            except OSError as error:  # a broken link
-                result.errors.append((path, f"cannot read: {error.strerror or error}"))
+            if stat is None:  # a broken link
+                reason = stat_error.strerror if isinstance(stat_error, OSError) and stat_error.strerror else stat_error
+                result.errors.append((path, f"cannot read: {reason}"))
                 continue
-            folder = os.path.realpath(os.path.dirname(absolute(path)))
-            linked_out = os.path.islink(path) and not _inside(os.path.realpath(path), folder)
+            # (realpath costs an lstat per path component: only for a link)
+            linked_out = os.path.islink(path) and not _inside(
+                os.path.realpath(path), os.path.realpath(os.path.dirname(absolute(path)))
+            )
             candidates = [(path, (stat.st_dev, stat.st_ino), linked_out)]
         else:
             result.errors.append((path, "no such file or directory"))

@@ -8,6 +8,8 @@ A line matching ``# flake8: noqa`` (or ``# devicelint: noqa``) exempts the file.
 
 from __future__ import annotations
 
+import ast
+import bisect
 import io
 import re
 import tokenize
@@ -55,15 +57,48 @@ def is_suppressed(code: str, noqa_text: str) -> bool:
     return code in listed or code.startswith(listed)
 
 
-def without_suppressed(findings: Iterable[Finding], text: str, lines: list[str]) -> list[Finding]:
+def without_suppressed(
+    findings: Iterable[Finding], text: str, lines: list[str], tree: ast.Module | None = None
+) -> list[Finding]:
+    """The findings no ``# noqa`` suppresses. With the module's ``tree``, only the top-level
+    statements that hold a finding and mention noqa are tokenized (a line's noqa text never
+    reaches beyond its top-level statement), not the whole file."""
     findings = list(findings)
     if not findings or "noqa" not in text.lower():
         return findings
     if file_is_exempt(lines):
         return []
-    mapping = _line_mapping(text, lines)
+    if tree is None:
+        mapping = _line_mapping(text, lines)
+    else:
+        mapping = _statement_mapping(lines, tree, {f.line for f in findings})
     return [
         f
         for f in findings
         if not is_suppressed(f.code, mapping.get(f.line, lines[f.line - 1] if f.line <= len(lines) else ""))
     ]
+
+
+def _statement_mapping(lines: list[str], tree: ast.Module, wanted: set[int]) -> dict[int, str]:
+    """``_line_mapping`` for the lines in ``wanted``, tokenizing only their top-level statements."""
+    spans = [(min([s.lineno, *(d.lineno for d in getattr(s, "decorator_list", ()))]), s.end_lineno or s.lineno) for s in tree.body]
+    starts = [first for first, _ in spans]
+    mapping: dict[int, str] = {}
+    done: set[int] = set()
+    for line in sorted(wanted):
+        index = bisect.bisect_right(starts, line) - 1
+        if index < 0 or line > spans[index][1] or index in done:
+            continue  # outside every statement: its own line is its noqa text
+        done.add(index)
+        first, last = spans[index]
+        fragment = lines[first - 1 : last]
+        if not any("noqa" in part.lower() for part in fragment):
+            continue
+        text = "".join(fragment)
+        if not text.endswith(("\n", "\r")):
+            text += "\n"
+        inner = _line_mapping(text, fragment)
+        if not inner:  # did not tokenize alone: the whole file, as flake8 reads it
+            return _line_mapping("".join(lines), lines)
+        mapping.update({first - 1 + number: joined for number, joined in inner.items()})
+    return mapping

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import ast
 import functools
+import hashlib
 import os
 import re
 import stat
+import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -32,6 +34,10 @@ MAX_INDEXED_FILES = 2_000
 # The modules kept between files of a run, by the size of their text (least recently
 # used ones go first); a module read again after that is parsed again.
 MAX_CACHED_TEXT = 4 * 1024 * 1024
+# A file modified less than this before its size and time were taken may be modified again
+# without changing them (timestamps are coarser than nanoseconds): such a signature is never
+# trusted to mean "unchanged".
+RACY_NS = 2_000_000_000
 
 
 class ModuleInfo:
@@ -49,6 +55,7 @@ class ModuleInfo:
         self.name = name  # dotted module name under its import root; None for a notebook or stdin
         self.is_package = is_package
         self.signature: tuple[int, int] | None = None  # (mtime, size) of the file it was read from
+        self.digest: str | None = None  # of the bytes read from disk (for the persistent cache)
         if tree is not None:
             self.__dict__["tree"] = tree
 
@@ -216,10 +223,13 @@ class Project:
 
     _modules: OrderedDict[str, ModuleInfo | None] = field(default_factory=OrderedDict)
     _cached_text: int = 0
-    _by_name: dict[tuple[str, str], str | None] = field(default_factory=dict)
+    _by_name: dict[tuple[str, str], tuple[str | None, list[tuple]]] = field(default_factory=dict)
     _index: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     _files: dict[str, list[str]] = field(default_factory=dict)
     _importers: dict[tuple[str, frozenset[str]], list[ModuleInfo]] = field(default_factory=dict)
+    # While one file is checked for the persistent cache: what its result depends on
+    # besides its own bytes (see cache.py and dependency_holds). None: not recorded.
+    recorded: dict[tuple, None] | None = None
 
     # -- modules --------------------------------------------------------------
 
@@ -237,10 +247,23 @@ class Project:
             # stands while the file is unchanged
             if cached is None or cached.signature is None or cached.signature == _signature(path):
                 self._modules.move_to_end(key)
+                self._record_module(key, cached)
                 return cached
         info = _load(path)
         self._remember(key, info)
+        self._record_module(key, info)
         return info
+
+    def _record_module(self, key: str, info: ModuleInfo | None) -> None:
+        if self.recorded is None:
+            return
+        if info is None:  # unreadable, too large or undecodable: as long as it stays so
+            signature = _signature(key) or (-1, -1)
+            if signature[0] >= time.time_ns() - RACY_NS:
+                signature = (-2, -2)  # written moments ago: never taken as unchanged
+            self.recorded[("unusable", key, *signature)] = None
+        elif info.digest is not None:
+            self.recorded[("module", key, info.digest)] = None
 
     def _remember(self, key: str, info: ModuleInfo | None) -> None:
         old = self._modules.pop(key, None)
@@ -290,17 +313,23 @@ class Project:
     def _find(self, importer: ModuleInfo, dotted: str) -> str | None:
         key = (os.path.dirname(os.path.abspath(importer.path)), dotted)
         if key in self._by_name:
-            return self._by_name[key]
-        found = None
-        for root in _roots(importer.path):
-            base = os.path.join(root, *dotted.split("."))
-            for candidate in (base + ".py", os.path.join(base, "__init__.py")):
-                if _is_small_regular_file(candidate):
-                    found = candidate
+            found, probed = self._by_name[key]
+        else:
+            found, probed = None, []
+            roots = _roots(importer.path)
+            probed.append(("roots", key[0], *roots))
+            for root in roots:
+                base = os.path.join(root, *dotted.split("."))
+                for candidate in (base + ".py", os.path.join(base, "__init__.py")):
+                    if _is_small_regular_file(candidate):
+                        found = candidate
+                        break
+                    probed.append(("absent", candidate))
+                if found:
                     break
-            if found:
-                break
-        self._by_name[key] = found
+            self._by_name[key] = (found, probed)
+        if self.recorded is not None:
+            self.recorded.update(dict.fromkeys(probed))
         return found
 
     # -- importers --------------------------------------------------------------
@@ -331,6 +360,10 @@ class Project:
                 if len(found) >= MAX_IMPORTERS:
                     break
             self._importers[key] = found
+        elif self.recorded is not None:  # what the first search read, for this file's record
+            self._index_for(module)
+            for other in self._importers[key]:
+                self._record_module(os.path.abspath(other.path), other)
         return self._importers[key]
 
     def _index_for(self, module: ModuleInfo) -> dict[str, list[str]]:
@@ -357,13 +390,63 @@ class Project:
         """The .py files under ``base`` (sorted; at most one more than MAX_INDEXED_FILES)."""
         files = self._files.get(base)
         if files is None:
-            files = self._files[base] = []
-            for directory, subdirs, filenames in os.walk(os.path.abspath(base)):
-                subdirs[:] = sorted(d for d in subdirs if not d.startswith(".") and d not in _SKIPPED_DIRS)
-                files.extend(os.path.join(directory, f) for f in sorted(filenames) if f.endswith(".py"))
-                if len(files) > MAX_INDEXED_FILES:
-                    break
+            files = self._files[base] = py_files(base)
+        if self.recorded is not None:
+            # the importer index reads every file listed: a new or edited file may import the module
+            self.recorded[("listing", base, listing_digest(files))] = None
         return files
+
+
+def py_files(base: str) -> list[str]:
+    """The .py files under ``base`` (sorted; at most one more than MAX_INDEXED_FILES)."""
+    files: list[str] = []
+    for directory, subdirs, filenames in os.walk(os.path.abspath(base)):
+        subdirs[:] = sorted(d for d in subdirs if not d.startswith(".") and d not in _SKIPPED_DIRS)
+        files.extend(os.path.join(directory, f) for f in sorted(filenames) if f.endswith(".py"))
+        if len(files) > MAX_INDEXED_FILES:
+            break
+    return files
+
+
+def listing_digest(files: list[str]) -> str:
+    """The names, sizes and modification times of ``files``: changes when one is added,
+    removed or rewritten."""
+    digest = hashlib.blake2b(digest_size=16)
+    recent = time.time_ns() - RACY_NS
+    for path in files:
+        signature = _signature(path)
+        if signature is not None and signature[0] >= recent:
+            # written moments ago: a second write within the clock's resolution would keep
+            # this signature, so the listing is never taken as unchanged (as git's racy check)
+            digest.update(f"racy {time.time_ns()} {os.getpid()}".encode())
+        digest.update(f"{path}\0{signature}\n".encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()
+
+
+def content_digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def dependency_holds(dependency: tuple) -> bool:
+    """Whether what a check recorded (Project.recorded) is still so on disk now."""
+    kind = dependency[0]
+    if kind == "module":
+        _, path, digest = dependency
+        data = _read_small(path)
+        return data is not None and content_digest(data) == digest
+    if kind == "unusable":
+        _, path, mtime, size = dependency
+        return (_signature(path) or (-1, -1)) == (mtime, size) and _load(path) is None
+    if kind == "absent":
+        return not _is_small_regular_file(dependency[1])
+    if kind == "roots":
+        own = dependency[1]
+        root = import_root(os.path.join(own, "_.py"))[0]
+        return list(dependency[2:]) == ([root] if root == own else [root, own])
+    if kind == "listing":
+        _, base, digest = dependency
+        return listing_digest(py_files(base)) == digest
+    return False
 
 
 _SKIPPED_DIRS = frozenset({"__pycache__", "node_modules", "site-packages", "build", "dist", "venv", "env"})
@@ -474,4 +557,5 @@ def _load(path: str) -> ModuleInfo | None:
     _, name, is_package = import_root(path)
     info = ModuleInfo(path, text, name, is_package)
     info.signature = signature  # a later read of a changed file does not use this one
+    info.digest = content_digest(data)
     return info

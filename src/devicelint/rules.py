@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from devicelint import fixes
 from devicelint.findings import UNSAFE, Edit, Finding, Location
 from devicelint.follow.engine import DeviceMapUse, Flow, display_path
+from devicelint.follow.scopes import any_between
 from devicelint.follow.values import Origin, path_of
 from devicelint.vocabulary import Vocabulary
 
@@ -173,14 +174,24 @@ class FileContext:
         return Location(*positions.span(node), label=label, path=None if self.is_here(path) else path)
 
 
-def conditionals_of(tree: ast.Module, vocabulary: Vocabulary) -> dict[int, InvertedConditional]:
-    """The DEV001-shaped conditionals of a module, by their invalid literal."""
+def conditionals_of(
+    tree: ast.Module, vocabulary: Vocabulary, lines: set[int] | None = None
+) -> dict[int, InvertedConditional]:
+    """The DEV001-shaped conditionals of a module, by their invalid literal; with ``lines``,
+    only in the top-level statements that span one of them (a conditional and its literal
+    are always in the same one: walking the whole tree was most of a dense file's cost)."""
     found = {}
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.IfExp, ast.If)):
-            match = match_inverted_conditional(node, vocabulary)
-            if match is not None:
-                found[id(match.invalid)] = match
+    ordered = sorted(lines or ())
+    roots = [tree] if lines is None else [
+        stmt for stmt in tree.body
+        if any_between(ordered, min([stmt.lineno, *(d.lineno for d in getattr(stmt, "decorator_list", ()))]), stmt.end_lineno or stmt.lineno)
+    ]  # fmt: skip
+    for root in roots:
+        for node in ast.walk(root):
+            if isinstance(node, (ast.IfExp, ast.If)):
+                match = match_inverted_conditional(node, vocabulary)
+                if match is not None:
+                    found[id(match.invalid)] = match
     return found
 
 
@@ -398,7 +409,8 @@ def findings_for(
 ) -> list[Finding]:
     """DEV001 and DEV002 of one file: the flows whose literal is written in this file."""
     own = [flow for flow in flows if here.is_here(flow.origin.path)]
-    conditionals = conditionals_of(tree, vocabulary) if own else {}
+    origin_lines = {getattr(flow.origin.node, "lineno", None) for flow in own}
+    conditionals = conditionals_of(tree, vocabulary, None if None in origin_lines else origin_lines) if own else {}  # type: ignore[arg-type]
     own_maps = [use for use in device_map_uses if here.is_here(use.origin.path)]
     built: list[fixes.Parents] = []
 

@@ -10,12 +10,18 @@ only paths travel.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 
-from devicelint.analysis import MAX_SOURCE_BYTES, Settings, TooComplex, analyze_bytes, guarded, refused_finding
+from devicelint.analysis import SHARED_PROJECT, MAX_SOURCE_BYTES, Settings, TooComplex, analyze_bytes, guarded, refused_finding
+from devicelint.cache import Record, ResultCache
 from devicelint.config import FileRules
+from devicelint.findings import Finding
+from devicelint.project import content_digest
 from devicelint.notebooks import MAX_NOTEBOOK_BYTES, check_notebook_bytes, fix_notebook_bytes, is_notebook
 from devicelint.report import Reported
+from devicelint.runner import run_all
 from devicelint.rewrite import UnsafeFixError, fix_source_bytes, signals_deferred, unified_diff, write_atomically
 from devicelint.source import Refused, read_regular_file
 
@@ -36,6 +42,7 @@ class Outcome:
     data: bytes | None = None  # fix of standard input: the content to print (new, or as it was)
     error: str | None = None  # the file could not be read (or written)
     skipped: tuple[Reported, ...] = ()  # fix: findings whose unsafe fix was not applied (no --unsafe-fixes)
+    record: Record | None = None  # check with the persistent cache: what to store for this file
 
 
 def _read(path: str) -> bytes:
@@ -57,8 +64,11 @@ def _refused(path: str, reason: str, rules: FileRules) -> Outcome:
 class CheckTask:
     settings: Settings
     rules: FileRules
+    record: bool = False  # hand back a cache Record (what the result depends on)
 
     def __call__(self, path: str) -> Outcome:
+        if self.record and not is_notebook(path):
+            return self._recorded(path)
         try:
             data = _read(path)
         except Refused as refused:
@@ -67,12 +77,70 @@ class CheckTask:
             return Outcome(path, error=_cannot("read", error))
         return self.on_bytes(data, path)
 
+    def _recorded(self, path: str) -> Outcome:
+        recorded_at = time.time_ns()  # before the read: a later write shows as a change
+        try:
+            status = os.stat(path)
+            data = _read(path)
+        except Refused as refused:
+            return _refused(path, str(refused), self.rules)
+        except OSError as error:
+            return Outcome(path, error=_cannot("read", error))
+        SHARED_PROJECT.recorded = {}
+        try:
+            findings = analyze_bytes(data, path, self.settings)
+            dependencies = tuple(SHARED_PROJECT.recorded)
+        finally:
+            SHARED_PROJECT.recorded = None
+        record = Record(
+            os.path.abspath(path), status.st_mtime_ns, status.st_size, content_digest(data), recorded_at,
+            dependencies, tuple(findings),
+        )  # fmt: skip
+        return replace(self.from_findings(path, findings), record=record)
+
+    def from_findings(self, name: str, findings: list[Finding]) -> Outcome:
+        """What a Python file reports, from all its findings (analysed, or from the cache)."""
+        codes = self.rules.codes_for(name)
+        return Outcome(name, tuple(Reported(name, f) for f in findings if codes.allows(f.code)))
+
     def on_bytes(self, data: bytes, name: str) -> Outcome:
         """Check content reported as ``name`` (a file's, or standard input's)."""
-        codes = self.rules.codes_for(name)
         if is_notebook(name):
-            return Outcome(name, tuple(check_notebook_bytes(data, name, self.settings, codes)))
-        return Outcome(name, tuple(Reported(name, f) for f in analyze_bytes(data, name, self.settings) if codes.allows(f.code)))
+            return Outcome(name, tuple(check_notebook_bytes(data, name, self.settings, self.rules.codes_for(name))))
+        return self.from_findings(name, analyze_bytes(data, name, self.settings))
+
+
+class CachedCheck:
+    """``check`` with the persistent cache: the files whose entry holds come from it (looked
+    up here, in the parent), only the others are analysed (by the pool), and their results
+    are stored. Outcomes in the order of ``files``."""
+
+    def __init__(self, task: CheckTask, files: list[str], jobs: int | None, cache: ResultCache) -> None:
+        self.files, self.cache = files, cache
+        self.hits: list[Outcome | None] = [
+            None if is_notebook(path) or (found := cache.lookup(path)) is None else task.from_findings(path, found)
+            for path in files
+        ]
+        misses = [path for path, hit in zip(files, self.hits) if hit is None]
+        self.results = run_all(replace(task, record=True), misses, jobs)
+
+    def __iter__(self) -> Iterator[Outcome]:
+        pending = iter(self.results)
+        try:
+            for hit in self.hits:
+                if hit is not None:
+                    yield hit
+                    continue
+                outcome = next(pending)
+                if outcome.record is not None:
+                    self.cache.store(outcome.record)
+                    outcome = replace(outcome, record=None)
+                yield outcome
+        finally:
+            self.cache.save()  # also after an interrupt: what was stored is right
+
+    def stop(self) -> list[Outcome]:
+        return self.results.stop()
 
 
 @dataclass(frozen=True)

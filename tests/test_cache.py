@@ -1,0 +1,238 @@
+"""The persistent cache of ``devicelint check`` (cache.py): a warm run gives exactly what a
+cold one gives, whatever changed in between (the file, a module it imports, a module that
+imports it, the cache file itself), and nothing is written where it must not be.
+
+Every test has its own cache folder (DEVICELINT_CACHE_DIR); conftest.py points the whole
+session at a temporary one, so no test writes into the user's home.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from helpers import devicelint, devicelint_process, flake8
+
+from devicelint.cache import SUBDIR
+
+OLD = time.time() - 3600  # files "written an hour ago": their size and time are trusted
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("DEVICELINT_CACHE_DIR", str(folder))
+    return folder
+
+
+def write_tree(root: Path, files: dict[str, str], age: float | None = OLD) -> None:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        if age is not None:
+            os.utime(path, (age, age))
+
+
+def index_files(cache: Path) -> list[Path]:
+    return sorted((cache / SUBDIR).glob("*.cache"))
+
+
+def check(*args: str | Path, cwd: Path) -> tuple[int, str]:
+    result = devicelint("check", "--isolated", *args, cwd=cwd)
+    assert result.returncode in (0, 1), result.stderr
+    assert result.stderr == ""
+    return result.returncode, result.stdout
+
+
+def same_as_cold(*args: str | Path, cwd: Path) -> str:
+    """A run with the cache, asserted to report what a run without it reports."""
+    warm = check(*args, cwd=cwd)
+    cold = check("--no-cache", *args, cwd=cwd)
+    assert warm == cold
+    return warm[1]
+
+
+PROJECT = {
+    "pkg/__init__.py": "",
+    "pkg/utils.py": "def move(x, device):\n    return x.to(device)\n",
+    "pkg/main.py": "import torch\nfrom pkg.utils import move\n\nmove(torch.zeros(2), \"auto\")\n",
+    "pkg/config.py": "DEFAULT_DEVICE = \"auto\"\n",
+    "pkg/plain.py": "import torch\nx = torch.zeros(2).to(\"cpu\")\n",
+    "pkg/script.py": "import torch\nfrom tools import move\n\nmove(torch.zeros(2), \"auto\")\n",
+}
+
+# (the file edited, its new text, the file checked, whether a DEV002 is reported there after)
+DEPENDENCY_EDITS = [
+    # a function the checked file calls: its sink goes away, and comes back
+    ("pkg/utils.py", "def move(x, device):\n    return x\n", "pkg/main.py", False),
+    ("pkg/utils.py", "def move(x, device):\n    return x.cuda(device)\n", "pkg/main.py", True),
+    # a module that imports the checked file's constant and moves it: a new importer
+    ("pkg/user.py", "import torch\nfrom pkg.config import DEFAULT_DEVICE\ntorch.zeros(1).to(DEFAULT_DEVICE)\n", "pkg/config.py", True),
+    # the checked file's import now resolves: a module that did not exist
+    ("pkg/tools.py", "def move(x, device):\n    return x.to(device)\n", "pkg/script.py", True),
+]
+
+
+@pytest.mark.parametrize(("edited", "text", "checked", "reported"), DEPENDENCY_EDITS)
+def test_editing_another_module_changes_the_cached_result(
+    tmp_path: Path, cache: Path, edited: str, text: str, checked: str, reported: bool
+) -> None:
+    write_tree(tmp_path, PROJECT)
+    if edited == "pkg/utils.py" and "cuda" in text:
+        write_tree(tmp_path, {"pkg/utils.py": "def move(x, device):\n    return x\n"})
+    before = same_as_cold(checked, cwd=tmp_path)
+    assert same_as_cold(checked, cwd=tmp_path) == before  # warm, unchanged
+    assert index_files(cache)
+    write_tree(tmp_path, {edited: text}, age=None)
+    after = same_as_cold(checked, cwd=tmp_path)
+    assert ("DEV002" in after) == reported
+    assert after != before
+
+
+def test_a_warm_run_reads_unchanged_files_from_the_cache(tmp_path: Path, cache: Path) -> None:
+    """Shown by its one effect on results: an entry whose size and time still match is
+    trusted (as ruff does) when the file was written well before it was checked."""
+    write_tree(tmp_path, PROJECT)
+    assert "DEV002" in same_as_cold("pkg/main.py", cwd=tmp_path)
+    main = tmp_path / "pkg/main.py"
+    text = main.read_text().replace('"auto"', '"cpu" ')  # same size
+    main.write_text(text)
+    os.utime(main, (OLD, OLD))  # and the same time: indistinguishable without reading it
+    assert "DEV002" in check("pkg/main.py", cwd=tmp_path)[1]  # the stored result
+    assert "DEV002" not in check("--no-cache", "pkg/main.py", cwd=tmp_path)[1]
+
+
+def test_a_file_rewritten_moments_after_its_check_is_read_again(tmp_path: Path, cache: Path) -> None:
+    """Same size, same time, different bytes: possible when two writes fall within the
+    clock's resolution. A time that close to the check is never trusted (git's racy check)."""
+    write_tree(tmp_path, PROJECT, age=None)
+    main = tmp_path / "pkg/main.py"
+    stat = main.stat()
+    assert "DEV002" in same_as_cold("pkg/main.py", cwd=tmp_path)
+    main.write_text(main.read_text().replace('"auto"', '"cpu" '))
+    os.utime(main, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert "DEV002" not in same_as_cold("pkg/main.py", cwd=tmp_path)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda data: b"",
+        lambda data: data[: len(data) // 2],  # a write cut short
+        lambda data: data[:-30] + b"X" * 30,  # bytes changed under a valid header
+        lambda data: b"\x00\xff" * 100,
+        lambda data: data.replace(b'"DEV002"', b'"DEV001"'),  # a plausible but wrong entry
+    ],
+    ids=["empty", "truncated", "scribbled", "binary", "edited"],
+)
+def test_a_damaged_cache_never_changes_a_result(tmp_path: Path, cache: Path, damage) -> None:
+    write_tree(tmp_path, PROJECT)
+    expected = same_as_cold("pkg", cwd=tmp_path)
+    assert "DEV002" in expected
+    for index in index_files(cache):
+        index.write_bytes(damage(index.read_bytes()))
+    assert same_as_cold("pkg", cwd=tmp_path) == expected
+    assert same_as_cold("pkg", cwd=tmp_path) == expected  # and the index was written afresh
+
+
+def test_concurrent_runs_share_the_cache_without_errors(tmp_path: Path, cache: Path) -> None:
+    files = {f"pkg/m{i}.py": f'import torch\ntorch.zeros(1).to("{"auto" if i % 3 == 0 else "cpu"}")\n' for i in range(120)}
+    write_tree(tmp_path, {"pkg/__init__.py": "", **files})
+    expected = devicelint_process("check", "--isolated", "--no-cache", "pkg", cwd=tmp_path)
+    assert expected.returncode == 1
+    argv = [sys.executable, "-m", "devicelint", "check", "--isolated", "pkg"]
+    for _ in range(2):  # cold together, then warm together
+        runs = [subprocess.Popen(argv + ["-j", str(1 + k % 2)], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for k in range(4)]
+        for run in runs:
+            out, err = run.communicate(timeout=300)
+            assert (run.returncode, out, err) == (1, expected.stdout, "")
+    assert len(index_files(cache)) == 1
+    assert not [p for p in (cache / SUBDIR).iterdir() if p.name.startswith(".tmp-")]
+
+
+def test_no_cache_and_standard_input_write_nothing(tmp_path: Path, cache: Path) -> None:
+    write_tree(tmp_path, PROJECT)
+    check("--no-cache", "pkg", cwd=tmp_path)
+    result = devicelint("check", "--isolated", "-", cwd=tmp_path, stdin=PROJECT["pkg/plain.py"])
+    assert result.returncode == 0
+    assert not cache.exists()
+
+
+def test_nothing_is_written_into_the_checked_tree(tmp_path: Path, cache: Path) -> None:
+    tree = tmp_path / "tree"
+    write_tree(tree, PROJECT)
+    before = sorted(p.relative_to(tree) for p in tree.rglob("*"))
+    check("pkg", cwd=tree)
+    check("pkg", cwd=tree)
+    assert sorted(p.relative_to(tree) for p in tree.rglob("*")) == before
+    assert index_files(cache)
+
+
+def test_the_flake8_plugin_writes_no_cache(tmp_path: Path, cache: Path) -> None:
+    write_tree(tmp_path, PROJECT)
+    env_check = flake8("--select", "DEV", "pkg/main.py", cwd=tmp_path)
+    assert "DEV002" in env_check.stdout
+    assert not cache.exists()
+
+
+def test_cache_dir_from_the_configuration_and_clean(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DEVICELINT_CACHE_DIR")
+    write_tree(tmp_path, {**PROJECT, "pyproject.toml": '[tool.devicelint]\ncache-dir = "../elsewhere"\n'})
+    result = devicelint("check", "pkg", cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    configured = tmp_path.parent / "elsewhere"
+    assert list((configured / SUBDIR).glob("*.cache"))
+    assert (configured / "CACHEDIR.TAG").is_file()
+    # the environment variable wins over the file
+    monkeypatch.setenv("DEVICELINT_CACHE_DIR", str(tmp_path.parent / "from-env"))
+    assert devicelint("check", "pkg", cwd=tmp_path).returncode == 1
+    assert list((tmp_path.parent / "from-env" / SUBDIR).glob("*.cache"))
+    monkeypatch.delenv("DEVICELINT_CACHE_DIR")
+    cleaned = devicelint("clean", cwd=tmp_path)
+    assert cleaned.returncode == 0 and "removed" in cleaned.stderr
+    assert not configured.exists()
+    assert devicelint("clean", cwd=tmp_path).stderr.startswith("no cache")
+
+
+@pytest.mark.parametrize("value", ['cache-dir = ""', "cache-dir = 3"])
+def test_a_bad_cache_dir_is_a_configuration_error(tmp_path: Path, value: str) -> None:
+    write_tree(tmp_path, {"a.py": "x = 1\n", "pyproject.toml": f"[tool.devicelint]\n{value}\n"})
+    result = devicelint("check", "a.py", cwd=tmp_path)
+    assert result.returncode == 2 and "cache-dir" in result.stderr
+
+
+def test_settings_and_code_selection(tmp_path: Path, cache: Path) -> None:
+    """Entries hold every finding: --select applies afterwards, and other settings
+    (extra device types) use another index."""
+    write_tree(tmp_path, {"a.py": 'import torch\ntorch.zeros(1, device="foo")\ntorch.zeros(1).to(device="auto")\n'})
+    everything = same_as_cold("a.py", cwd=tmp_path)
+    assert everything.count("DEV002") == 2
+    assert same_as_cold("--ignore", "DEV002", "a.py", cwd=tmp_path) == "All checks passed!\n"
+    with_foo = same_as_cold("--extra-device-types", "foo", "a.py", cwd=tmp_path)
+    assert with_foo.count("DEV002") == 1
+    assert len(index_files(cache)) == 2
+
+
+def test_an_unwritable_cache_folder_is_only_slower(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    monkeypatch.setenv("DEVICELINT_CACHE_DIR", str(blocker / "cache"))
+    write_tree(tmp_path, PROJECT)
+    assert "DEV002" in same_as_cold("pkg", cwd=tmp_path)
+
+
+def test_a_warm_run_over_an_unchanged_tree_writes_nothing(tmp_path: Path, cache: Path) -> None:
+    write_tree(tmp_path, PROJECT)
+    expected = same_as_cold("pkg", cwd=tmp_path)
+    (index,) = index_files(cache)
+    before = (index.stat().st_mtime_ns, index.read_bytes())
+    assert check("pkg", cwd=tmp_path)[1] == expected
+    assert (index.stat().st_mtime_ns, index.read_bytes()) == before
+    write_tree(tmp_path, {"pkg/plain.py": 'import torch\nx = torch.zeros(2).to("gpu")\n'}, age=None)
+    assert "DEV002" in same_as_cold("pkg/plain.py", cwd=tmp_path)
+    assert index.read_bytes() != before[1]
