@@ -37,7 +37,7 @@ from devicelint.findings import Edit, Finding, Location
 from devicelint.project import RACY_NS, content_digest, dependency_holds, import_root
 
 CACHE_ENV = "DEVICELINT_CACHE_DIR"
-FORMAT = 1
+FORMAT = 2  # 2: findings carry their fix's applicability
 SUBDIR = f"v{FORMAT}"  # everything devicelint writes lives under here (what `clean` removes)
 MAX_ENTRIES = 50_000  # per index (about 100 bytes each for a file without findings)
 MAX_INDEXES = 16  # fingerprints kept (versions, settings); the least recently written go
@@ -269,6 +269,7 @@ def _plain(finding: Finding) -> list:
         finding.fix_note,
         [_plain_location(x) for x in finding.related],
         [_plain_location(x) for x in finding.steps],
+        finding.applicability,
     ]  # fmt: skip
 
 
@@ -277,13 +278,14 @@ def _plain_location(location: Location) -> list:
 
 
 def _finding(data: list) -> Finding:
-    code, message, line, column, end_line, end_column, edits, fix_note, related, steps = data
+    code, message, line, column, end_line, end_column, edits, fix_note, related, steps, applicability = data
     return Finding(
         _str(code), _str(message), *map(_int, (line, column, end_line, end_column)),
         edits=tuple(Edit(*map(_int, e[:4]), _str(e[4])) for e in edits),
         fix_note=None if fix_note is None else _str(fix_note),
         related=tuple(_location(x) for x in related),
         steps=tuple(_location(x) for x in steps),
+        applicability=_str(applicability),
     )  # fmt: skip
 
 
