@@ -204,13 +204,6 @@ def changed_strings(old_text: str, new_text: str) -> list[tuple[str, str]]:
     return changed
 
 
-class _BlankStrings(ast.NodeTransformer):
-    def visit_Constant(self, node: ast.Constant) -> ast.Constant:
-        if isinstance(node.value, str):
-            node.value = ""
-        return node
-
-
 def _is_str(node: object) -> bool:
     return isinstance(node, ast.Constant) and isinstance(node.value, str)
 
