@@ -16,7 +16,7 @@ import pytest
 
 from devicelint.reference.qwen2_audio import DEFAULT_PROMPT, Qwen2AudioChat, main, read_wav
 
-from ._support import run_main, run_python, tone, torch, write_wav
+from ._support import run_main, run_python, tone, torch, write_wav  # noqa: F401 (torch: the skipif string below)
 
 MODULE = ("-m", "devicelint.reference.qwen2_audio")
 
