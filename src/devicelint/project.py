@@ -13,11 +13,13 @@ from __future__ import annotations
 import ast
 import functools
 import hashlib
+import itertools
 import os
 import re
 import stat
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -48,7 +50,8 @@ class ModuleInfo:
     """
 
     def __init__(
-        self, path: str, text: str, name: str | None, is_package: bool = False, tree: ast.Module | None = None
+        self, path: str, text: str, name: str | None, is_package: bool = False, tree: ast.Module | None = None,
+        lines: list[str] | None = None,
     ) -> None:
         self.path = path
         self.text = text
@@ -58,6 +61,8 @@ class ModuleInfo:
         self.digest: str | None = None  # of the bytes read from disk (for the persistent cache)
         if tree is not None:
             self.__dict__["tree"] = tree
+        if lines is not None:
+            self.__dict__["lines"] = lines
 
     @cached_property
     def tree(self) -> ast.Module:
@@ -70,6 +75,31 @@ class ModuleInfo:
     @cached_property
     def lines(self) -> list[str]:
         return split_lines(self.text)
+
+    @cached_property
+    def line_starts(self) -> list[int]:
+        """Offset in ``text`` of each line's start, and the text's end."""
+        return list(itertools.accumulate(map(len, self.lines), initial=0))
+
+    def mentions(self, word: str) -> Callable[[ast.stmt], bool] | None:
+        """A test of whether a statement's lines hold ``word``, or None when the text
+        cannot say: a name spelt with non-ASCII characters is normalised in the tree
+        (NFKC), so its spelling in the text may differ."""
+        if not self.is_ascii:
+            return None
+        text, starts, last = self.text, self.line_starts, len(self.lines)
+
+        def test(stmt: ast.stmt) -> bool:
+            end = getattr(stmt, "end_lineno", None)
+            if end is None or not 0 < stmt.lineno <= end <= last:
+                return True
+            return text.find(word, starts[stmt.lineno - 1], starts[end]) >= 0
+
+        return test
+
+    @cached_property
+    def is_ascii(self) -> bool:
+        return self.text.isascii()
 
     @cached_property
     def package(self) -> str | None:
@@ -233,12 +263,14 @@ class Project:
 
     # -- modules --------------------------------------------------------------
 
-    def module_at(self, path: str, text: str | None = None, tree: ast.Module | None = None) -> ModuleInfo | None:
-        """The module of a file: the text and tree given (the file being checked) or read from disk."""
+    def module_at(
+        self, path: str, text: str | None = None, tree: ast.Module | None = None, lines: list[str] | None = None
+    ) -> ModuleInfo | None:
+        """The module of a file: the text, tree and lines given (the file being checked) or read from disk."""
         key = path if os.path.isabs(path) else os.path.abspath(path)
         if text is not None:
             _, name, is_package = import_root(path)
-            info: ModuleInfo | None = ModuleInfo(path, text, name if not _is_pseudo(path) else None, is_package, tree)
+            info: ModuleInfo | None = ModuleInfo(path, text, name if not _is_pseudo(path) else None, is_package, tree, lines)
             self._remember(key, info)
             return info
         if key in self._modules:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import bisect
 import codecs
+import gc
 import io
 import os
 import re
@@ -28,8 +29,14 @@ from devicelint.vocabulary import WRONG_CASE_PATTERN, Vocabulary
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 
 
+# What str.splitlines splits on besides \r and \n (the tokenizer does not).
+_OTHER_LINE_BREAKS = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
 def split_lines(text: str) -> list[str]:
     """Lines as Python's tokenizer numbers them (``str.splitlines`` also splits on \\f)."""
+    if _OTHER_LINE_BREAKS.search(text) is None:
+        return text.splitlines(keepends=True)  # the same lines, several times faster
     return _LINE.findall(text)
 
 
@@ -96,10 +103,20 @@ def too_large(size: int, limit: int) -> str:
 
 
 def parse(text: str, filename: str = "<unknown>") -> ast.Module:
-    """ast.parse, with the SyntaxWarnings of odd escapes silenced (not ours to report)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return ast.parse(text, filename=filename)
+    """ast.parse, with the SyntaxWarnings of odd escapes silenced (not ours to report).
+
+    The cyclic garbage collector is paused meanwhile: the parse allocates a tree (no
+    cycles) of up to millions of objects, and the collections that would otherwise run
+    over them as they are made cost ~15% of the parse."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return ast.parse(text, filename=filename)
+    finally:
+        if collecting:
+            gc.enable()
 
 
 # Right after these, a string literal is a sink's device argument (after ' -> ").
