@@ -209,16 +209,28 @@ _PLAIN_IMPORT = re.compile(r"(?m)^[ \t]*import[ \t]+([^\n#;]+)")
 _BLOCKS = ("body", "orelse", "finalbody", "handlers", "cases")
 
 
+# The statements (and handlers, match cases) with blocks; the others are skipped without a
+# look at their fields.
+_HAS_BLOCKS = tuple(
+    node_type
+    for node_type in vars(ast).values()
+    if isinstance(node_type, type)
+    and issubclass(node_type, (ast.stmt, ast.excepthandler, ast.match_case))
+    and not set(_BLOCKS).isdisjoint(node_type._fields)
+)
+
+
 def statements(body: list[ast.stmt]):
     """Every statement at any depth, without walking expressions (much cheaper than ast.walk)."""
     stack = [body]
     while stack:
         for stmt in stack.pop():
             yield stmt
-            for name in _BLOCKS:
-                block = getattr(stmt, name, None)
-                if block:
-                    stack.append(block)
+            if isinstance(stmt, _HAS_BLOCKS):
+                for name in _BLOCKS:
+                    block = getattr(stmt, name, None)
+                    if block:
+                        stack.append(block)
 
 
 def _top_level(body: list[ast.stmt]):

@@ -39,7 +39,7 @@ from devicelint.follow.scopes import (
 from devicelint.follow.statements import MAX_PASSES
 from devicelint.follow.values import EMPTY, AccessPath, Origin, Origins, State, Step, path_of
 from devicelint.project import ModuleInfo, Project, statements
-from devicelint.sinks import SinkCatalog, SinkUse
+from devicelint.sinks import SinkCatalog, SinkUse, foreign_module
 from devicelint.vocabulary import Vocabulary
 
 MAX_CALL_DEPTH = 6  # nested calls into project functions
@@ -139,6 +139,7 @@ class Follower:
         self._focus: dict[int, tuple[list[int], set[str]]] = {}  # module -> (sorted candidate lines, names)
         self._words: dict[int, frozenset[str]] = {}
         self._declares: dict[int, bool] = {}
+        self._foreign: dict[int, bool] = {}
         self._literal_reaches: dict[int, frozenset[str]] = {}
         self._locations: dict[tuple[int, AccessPath], tuple[ModuleInfo, str] | None] = {}
         self._reaches: dict[tuple[int, int], frozenset[str]] = {}
@@ -371,6 +372,14 @@ class Follower:
             self._declares[key] = re.search(r"(?m)^[ \t]*global[ \t]", module.text) is not None
         return self._declares[key]
 
+    def is_foreign(self, module: ModuleInfo) -> bool:
+        """sinks.foreign_module of the module's imports (cached: asked at every method sink)."""
+        key = id(module)
+        found = self._foreign.get(key)
+        if found is None:
+            found = self._foreign[key] = foreign_module(module.imports)
+        return found
+
     def _words_in(self, module: ModuleInfo):
         return lambda node: self.words_of(module, node)
 
@@ -380,7 +389,7 @@ class Follower:
         key = id(node)
         found = self._words.get(key)
         if found is None:
-            found = self._words[key] = frozenset(_words(module.lines, node))
+            found = self._words[key] = frozenset(_words(module, node))
         return found
 
     def scope_info(self, node: ast.AST) -> ScopeInfo:
@@ -816,11 +825,15 @@ def _init_of(node: ast.ClassDef) -> FunctionNode | None:
 _WORD = re.compile(r"[A-Za-z_]\w*")
 
 
-def _words(lines: list[str], node: ast.AST) -> set[str]:
+def _words(module: ModuleInfo, node: ast.AST) -> list[str]:
     """Every identifier in a definition's text, decorators included (words in its strings
     and comments too: a superset, so selections it drives only ever run more)."""
     first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", ()))])  # type: ignore[attr-defined]
-    return set(_WORD.findall("".join(lines[first - 1 : node.end_lineno or node.lineno])))  # type: ignore[attr-defined]
+    starts = module.line_starts
+    last = min(node.end_lineno or node.lineno, len(starts) - 1)  # type: ignore[attr-defined]
+    if not 0 < first <= last:
+        return []
+    return _WORD.findall(module.text, starts[first - 1], starts[last])
 
 
 def display_path(path: str, relative_to: str) -> str:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from devicelint.catalogue import PLAIN_BASES
 from devicelint.follow.values import AccessPath, path_of
-from devicelint.sinks import foreign_module, library_kind, qualified_name
+from devicelint.sinks import library_kind, qualified_name
 
 MAX_HOPS = 4  # receiver = f(g(h(...))): how far back a receiver is traced
 
@@ -18,7 +18,7 @@ MAX_HOPS = 4  # receiver = f(g(h(...))): how far back a receiver is traced
 class Receivers:
     def torch_method(self, call: ast.Call) -> bool:
         """False when ``x.to(...)`` is known not to be torch's ``.to``."""
-        if foreign_module(self.module.imports):
+        if self.follower.is_foreign(self.module):
             return False
         func = call.func
         return not (isinstance(func, ast.Attribute) and self.foreign_value(func.value, 0))
