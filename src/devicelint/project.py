@@ -19,7 +19,7 @@ import re
 import stat
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -96,6 +96,15 @@ class ModuleInfo:
             return text.find(word, starts[stmt.lineno - 1], starts[end]) >= 0
 
         return test
+
+    def holds_any(self, words: Iterable[str], first: int, last: int) -> bool:
+        """Whether lines ``first``..``last`` (1-based) hold one of ``words`` as a substring;
+        True when the lines are not in the text."""
+        starts = self.line_starts
+        if not 0 < first <= last < len(starts):
+            return True
+        start, end, find = starts[first - 1], starts[last], self.text.find
+        return any(find(word, start, end) >= 0 for word in words)
 
     @cached_property
     def is_ascii(self) -> bool:

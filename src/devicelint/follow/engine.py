@@ -201,14 +201,14 @@ class Follower:
         # the scopes that receive a value from a source declared here run too
         readers = sources.reader_names(self, module, candidate_lines) if candidate_lines is not None else set()
         self._focus[id(module)] = (sorted(candidate_lines or ()), set(readers))
-        self._run_module(module, select_scopes(module.tree, self._words_in(module), candidate_lines, names=readers or None))
+        self._run_module(module, select_scopes(module.tree, self._words_in(module), self._mentions_in(module), candidate_lines, names=readers or None))
         names = self._escaping_names(module)
         if names:
             for importer in self._hold(self.project.importers(module, names)):
                 if not sources.may_read_escaping(importer, names, self.home_records):
                     continue  # it imports a record class only to name it: not parsed
                 self._focus[id(importer)] = ([], set(names))
-                self._run_module(importer, select_scopes(importer.tree, self._words_in(importer), names=names))
+                self._run_module(importer, select_scopes(importer.tree, self._words_in(importer), self._mentions_in(importer), names=names))
 
     def _run_module(self, module: ModuleInfo, selection: tuple[bool, list[ast.stmt]] | None) -> None:
         """Run the selected code, then the scopes that use what it returns, stores or
@@ -235,7 +235,7 @@ class Follower:
                 return
             self._focus.setdefault(id(module), ([], set()))[1].update(names | classes)
             self._literal_reaches.pop(id(module), None)
-            more = select_scopes(module.tree, self._words_in(module), names=names, bases=classes)
+            more = select_scopes(module.tree, self._words_in(module), self._mentions_in(module), names=names, bases=classes)
             if more is None:
                 self._focus.pop(id(module), None)
                 self._run_whole(module)
@@ -382,6 +382,25 @@ class Follower:
 
     def _words_in(self, module: ModuleInfo):
         return lambda node: self.words_of(module, node)
+
+    def _mentions_in(self, module: ModuleInfo):
+        return lambda node, names, from_tree=False: self.mentions(module, node, names, from_tree)
+
+    def mentions(self, module: ModuleInfo, node: ast.AST, names: set[str], from_tree: bool = False) -> bool:
+        """Whether ``words_of(module, node)`` holds one of ``names``: their text must hold
+        one of them first (a search, no tokenizing). ``from_tree``: the names are read from
+        the tree, and the answer is only whether the text may spell one of them (a name
+        with non-ASCII characters is normalised in the tree)."""
+        first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", ()))])  # type: ignore[attr-defined]
+        last = node.end_lineno or node.lineno  # type: ignore[attr-defined]
+        if from_tree:
+            return not module.is_ascii or module.holds_any(names, first, last)
+        found = self._words.get(id(node))
+        if found is None:
+            if len(names) <= 8 and not module.holds_any(names, first, last):  # (a search per name)
+                return False
+            found = self.words_of(module, node)
+        return not found.isdisjoint(names)
 
     def words_of(self, module: ModuleInfo, node: ast.AST) -> frozenset[str]:
         """The identifiers in a function's text: what it may read from ``self`` (also
@@ -619,14 +638,13 @@ class Follower:
             state = self._states.get(key)
             if state is not None:
                 names |= {path[0] for path, value in state.items() if value}
-            words = {id(n): self.words_of(module, n) for n in definitions}
             reach = {n.name for n in definitions if any_between(lines, n.lineno, n.end_lineno or n.lineno)}
-            reach |= {n.name for n in definitions if not words[id(n)].isdisjoint(names)}
+            reach |= {n.name for n in definitions if self.mentions(module, n, names)}
             changed = True
             while changed:
                 changed = False
                 for n in definitions:
-                    if n.name not in reach and not words[id(n)].isdisjoint(reach):
+                    if n.name not in reach and self.mentions(module, n, reach):
                         reach.add(n.name)
                         changed = True
             found = frozenset(reach)

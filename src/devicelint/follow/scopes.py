@@ -118,12 +118,15 @@ def any_between(sorted_lines: list[int], first: int, last: int) -> bool:
 def select_scopes(
     tree: ast.Module,
     words: Callable[[ast.stmt], frozenset[str]],
+    mentions: Callable[..., bool],
     candidate_lines: set[int] | None = None,
     names: set[str] | None = None,
     bases: set[str] | None = None,
 ) -> tuple[bool, list[ast.stmt]] | None:
     """(does module-level code start a flow?, the top-level functions and classes that can),
-    or None when the whole module must run.
+    or None when the whole module must run. ``words(stmt)``: the identifiers in a
+    statement's text; ``mentions(stmt, names, from_tree=False)``: whether they may hold
+    one of ``names`` (names from the tree: may the text spell one of them).
 
     Values start only at literals, so only the code around the candidate lines can start
     one; the engine then adds the scopes that use ``names`` whose values carry one (a
@@ -143,8 +146,8 @@ def select_scopes(
         last = stmt.end_lineno or stmt.lineno
         hit = any_between(lines, first, last)
         if names and not hit:
-            hit = not words(stmt).isdisjoint(names)
-        if bases and not hit and isinstance(stmt, ast.ClassDef):
+            hit = mentions(stmt, names)
+        if bases and not hit and isinstance(stmt, ast.ClassDef) and stmt.bases and mentions(stmt, bases, True):
             hit = any(isinstance(n, ast.Name) and n.id in bases or isinstance(n, ast.Attribute) and n.attr in bases
                       for base in stmt.bases for n in ast.walk(base))
         if hit:
