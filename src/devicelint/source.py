@@ -175,21 +175,33 @@ class PreScan:
 
 # One left-to-right pass over comments and string literals, so that a quote character in
 # a comment or inside a string (such as '"') is not taken for the start of triple-quoted
-# text. Only the spans of the triple-quoted literals are kept.
+# text. At each position, in this order: a comment, triple-quoted text, a one-line
+# string; a quote that starts none of them is one character. One match runs up to the
+# end of the next triple-quoted literal: each lexeme before it is consumed atomically (a
+# lookahead and a back-reference), so no other reading of it is ever tried, and the
+# regex engine does the whole pass without a Python step per lexeme.
 # (Unrolled loops: no per-character alternation, which would make this pass slow.)
-_LEXEMES = re.compile(
-    r"#[^\r\n]*"
-    r'|(?P<triple>"""[^"\\]*(?:(?:\\.|"(?!""))[^"\\]*)*"""'
+_TRIPLE_QUOTED = (
+    r'(?P<triple>"""[^"\\]*(?:(?:\\.|"(?!""))[^"\\]*)*"""'
     r"|'''[^'\\]*(?:(?:\\.|'(?!''))[^'\\]*)*''')"
-    r'|"[^"\\\r\n]*(?:\\.[^"\\\r\n]*)*"'
-    r"|'[^'\\\r\n]*(?:\\.[^'\\\r\n]*)*'",
-    re.S,
 )
+_OTHER_LEXEME = (
+    r"""[^#"']+"""
+    r"|#[^\r\n]*"
+    r'|"[^"\\\r\n]*(?:\\.[^"\\\r\n]*)*"'
+    r"|'[^'\\\r\n]*(?:\\.[^'\\\r\n]*)*'"
+    r"""|["']"""
+)
+_UP_TO_TRIPLE_QUOTED = re.compile(rf"(?:(?=(?P<lexeme>{_OTHER_LEXEME}))(?P=lexeme))*?{_TRIPLE_QUOTED}", re.S)
 
 
 def _triple_quoted_spans(text: str) -> list[tuple[int, int]]:
     """(start of the opening quotes, end) of every triple-quoted literal, in order."""
-    return [match.span("triple") for match in _LEXEMES.finditer(text) if match.group("triple")]
+    spans, position, match = [], 0, _UP_TO_TRIPLE_QUOTED.match
+    while (found := match(text, position)) is not None:
+        spans.append(found.span("triple"))
+        position = found.end()
+    return spans
 
 
 def _in_triple_quoted(spans: list[tuple[int, int]], start: int) -> bool:

@@ -1,0 +1,135 @@
+"""The engine's faster forms of its text and tree passes give what the plain forms give.
+
+Each speed-up replaced a simple pass (a regex over every lexeme, a split, a walk of
+every node) by a cheaper one that must be equivalent; here each is checked against
+the plain form it replaced, on tables of edge cases, random text and the fixture files.
+"""
+
+from __future__ import annotations
+
+import ast
+import gc
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from devicelint.project import ModuleInfo, statements
+from devicelint.source import _triple_quoted_spans, parse, split_lines
+
+FIXTURES = sorted((Path(__file__).parent.parent / "fixtures").rglob("*.py"))
+
+# The pass _triple_quoted_spans replaced: one regex match per comment or string literal.
+_LEXEMES = re.compile(
+    r"#[^\r\n]*"
+    r'|(?P<triple>"""[^"\\]*(?:(?:\\.|"(?!""))[^"\\]*)*"""'
+    r"|'''[^'\\]*(?:(?:\\.|'(?!''))[^'\\]*)*''')"
+    r'|"[^"\\\r\n]*(?:\\.[^"\\\r\n]*)*"'
+    r"|'[^'\\\r\n]*(?:\\.[^'\\\r\n]*)*'",
+    re.S,
+)
+
+
+def plain_triple_quoted_spans(text: str) -> list[tuple[int, int]]:
+    return [m.span("triple") for m in _LEXEMES.finditer(text) if m.group("triple")]
+
+
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+LEXING_CASES = [
+    "",
+    'x = """doc"""',
+    'x = """unterminated',
+    '""""""',
+    "'''a''' '''b'''",
+    '"a" """b""" "c"',
+    '# """ not a docstring\nx = """real"""',
+    '"\\"""" """x"""',  # an escaped quote, then an empty string, then a triple
+    '"""a\\"""b"""',
+    "'\"\"\"' + \"\"\"y\"\"\"",  # triple quotes inside a one-line string
+    '"unterminated\n"""x"""',
+    '"""x\n"""\n# c\n\'\'\'y\'\'\'',
+    "\\\n'''z'''",
+    '""" auto """ "auto"',
+]
+
+
+@pytest.mark.parametrize("text", LEXING_CASES)
+def test_triple_quoted_spans_table(text: str) -> None:
+    assert _triple_quoted_spans(text) == plain_triple_quoted_spans(text)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.sampled_from(['"', "'", '"""', "'''", "#", "\\", "\n", "\r", "a", " "]), max_size=24).map("".join))
+def test_triple_quoted_spans_random(text: str) -> None:
+    assert _triple_quoted_spans(text) == plain_triple_quoted_spans(text)
+
+
+def test_triple_quoted_spans_fixture_files() -> None:
+    assert FIXTURES
+    for path in FIXTURES:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        assert _triple_quoted_spans(text) == plain_triple_quoted_spans(text), path
+
+
+@pytest.mark.parametrize(
+    "text", ["", "a", "a\n", "a\r\nb\rc\n\nd", "x\x0cy\n", "a\u2028b\r", "\r\n\r", "é\x85\n", "a\x1cb\x0bc"]
+)
+def test_split_lines_as_the_tokenizer_numbers_them(text: str) -> None:
+    assert split_lines(text) == _LINE.findall(text)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.text(alphabet="ab \r\n\x0c\x0b\x85\u2028", max_size=16))
+def test_split_lines_random(text: str) -> None:
+    assert split_lines(text) == _LINE.findall(text)
+
+
+def test_statements_yields_every_statement() -> None:
+    """statements() looks into compound statements only: it still reaches every statement,
+    handler and match case (compared with a full walk, on every fixture file)."""
+    source = "match x:\n    case 1:\n        try:\n            pass\n        except E:\n            def f():\n                class C:\n                    y = 1\n"
+    trees = [ast.parse(source)] + [ast.parse(p.read_text(encoding="utf-8")) for p in FIXTURES if _parses(p)]
+    for tree in trees:
+        walked = [n for n in ast.walk(tree) if isinstance(n, (ast.stmt, ast.excepthandler, ast.match_case))]
+        assert sorted(map(id, statements(tree.body))) == sorted(map(id, walked))
+
+
+def _parses(path: Path) -> bool:
+    try:
+        ast.parse(path.read_text(encoding="utf-8"))
+    except (SyntaxError, UnicodeDecodeError, ValueError):
+        return False
+    return True
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_parse_leaves_the_garbage_collector_as_it_was(enabled: bool) -> None:
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        parse("x = 1\n")
+        assert gc.isenabled() is enabled
+        with pytest.raises(SyntaxError):
+            parse("x = (\n")
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
+
+
+def test_holds_any_searches_the_lines_asked() -> None:
+    module = ModuleInfo("m.py", "a = 1\nb = device\nc = 3\n", "m")
+    assert module.holds_any({"device"}, 2, 2)
+    assert module.holds_any({"nothing", "device"}, 1, 3)
+    assert not module.holds_any({"device"}, 1, 1)
+    assert not module.holds_any({"device"}, 3, 3)
+    assert module.holds_any({"device"}, 3, 9)  # lines outside the text: cannot say no
+
+
+def test_mentions_refuses_to_judge_non_ascii_text() -> None:
+    """A name is NFKC-normalised in the tree, so text with other characters cannot say
+    where it is stored (the walk then looks at every statement)."""
+    assert ModuleInfo("m.py", "x = 1\n", "m").mentions("x") is not None
+    assert ModuleInfo("m.py", "ﬁle = 1\nfile.to('auto')\n", "m").mentions("file") is None
