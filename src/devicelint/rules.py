@@ -18,13 +18,16 @@ import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from devicelint import fixes
 from devicelint.findings import UNSAFE, Edit, Finding, Location
 from devicelint.follow.engine import DeviceMapUse, Flow, display_path
 from devicelint.follow.scopes import any_between
 from devicelint.follow.values import Origin, path_of
 from devicelint.vocabulary import Vocabulary
+
+if TYPE_CHECKING:  # imported where a fix is built: a clean file never pays for it
+    from devicelint import fixes
 
 
 @dataclass(frozen=True, eq=False)
@@ -299,6 +302,8 @@ def inverted_conditional_findings(
         )
         if maps and vocabulary.is_strategy(p):
             movable = parents is not None and tree is not None and not any(id(u.keyword) in shared for u in maps)
+            from devicelint import fixes
+
             moved = fixes.sharding_fix(cond, maps, positions, tree, parents(), here) if movable else None
             if moved is not None:
                 # Keep the strategy for device_map= alone: the conditional moves there.
@@ -389,6 +394,8 @@ def invalid_string_findings(
         fix = None
         if parents is not None and tree is not None and all(f.origin.node is origin.node for f in group):
             mine = by_literal[id(origin.node)]
+            from devicelint import fixes
+
             fix = fixes.invalid_string_fix(flow, mine, device_map_literals, vocabulary, here.positions, tree, parents, here)
         findings.append(
             Finding(
@@ -416,6 +423,8 @@ def findings_for(
 
     def parents() -> fixes.Parents:  # only a file with a finding to fix pays for it, once
         if not built:
+            from devicelint import fixes
+
             built.append(fixes.Parents(tree))
         return built[0]
 
