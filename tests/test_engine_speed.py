@@ -133,3 +133,36 @@ def test_mentions_refuses_to_judge_non_ascii_text() -> None:
     where it is stored (the walk then looks at every statement)."""
     assert ModuleInfo("m.py", "x = 1\n", "m").mentions("x") is not None
     assert ModuleInfo("m.py", "ﬁle = 1\nfile.to('auto')\n", "m").mentions("file") is None
+
+
+def test_import_search_skips_only_blocks_without_imports() -> None:
+    """``imports`` looks inside a compound statement only when its text holds "import":
+    the same import statements, in the same order (the last of two bindings wins)."""
+    source = (
+        "import a\n"
+        "def f():\n    import b as a\n    if x:\n        from .c import d\n"
+        "class K:\n    def g(self):\n        return 1\n"
+        "try:\n    import e\nexcept ImportError:\n    e = None\n"
+        "for i in x:\n    while y:\n        from f import (g,\n            h)\n"
+    )
+    paths = [None, *(p for p in FIXTURES if _parses(p))]
+    for path in paths:
+        text = source if path is None else path.read_text(encoding="utf-8")
+        module = ModuleInfo("m.py", text, "pkg.m")
+        kinds = (ast.Import, ast.ImportFrom)
+        everywhere = [n for n in statements(module.tree.body) if isinstance(n, kinds)]
+        pruned = [n for n in statements(module.tree.body, module.mentions("import")) if isinstance(n, kinds)]
+        assert pruned == everywhere, path
+    assert ModuleInfo("m.py", source, "pkg.m").imports == {"a": "b", "d": "pkg.c.d", "e": "e", "g": "f.g", "h": "f.h"}
+
+
+@pytest.mark.parametrize(
+    ("text", "declares"),
+    [("global x\n", True), ("  \tglobal x", True), ("x = 1\nglobal\ty", True), ("myglobal x\n", False),
+     ("# global x\n", False), ("x\r global y", False), ("globals()\n", False), ("", False), ("  global", False)],
+)
+def test_global_statement_search(text: str, declares: bool) -> None:
+    from devicelint.follow.engine import _global_statement_line
+
+    assert _global_statement_line(text) is declares
+    assert (re.search(r"(?m)^[ \t]*global[ \t]", text) is not None) is declares

@@ -134,7 +134,7 @@ class ModuleInfo:
         modelled, and a name imported twice differently is rare.
         """
         table: dict[str, str] = {}
-        for node in statements(self.tree.body):
+        for node in statements(self.tree.body, self.mentions("import")):
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     if alias.asname:
@@ -229,13 +229,14 @@ _HAS_BLOCKS = tuple(
 )
 
 
-def statements(body: list[ast.stmt]):
-    """Every statement at any depth, without walking expressions (much cheaper than ast.walk)."""
+def statements(body: list[ast.stmt], within: Callable[[ast.stmt], bool] | None = None):
+    """Every statement at any depth, without walking expressions (much cheaper than ast.walk);
+    with ``within``, not those inside a statement it says no to (its text lacks what is looked for)."""
     stack = [body]
     while stack:
         for stmt in stack.pop():
             yield stmt
-            if isinstance(stmt, _HAS_BLOCKS):
+            if isinstance(stmt, _HAS_BLOCKS) and (within is None or within(stmt)):
                 for name in _BLOCKS:
                     block = getattr(stmt, name, None)
                     if block:

@@ -369,7 +369,7 @@ class Follower:
         """Whether a ``global`` statement may appear in the module (a text scan, cached)."""
         key = id(module)
         if key not in self._declares:
-            self._declares[key] = re.search(r"(?m)^[ \t]*global[ \t]", module.text) is not None
+            self._declares[key] = _global_statement_line(module.text)
         return self._declares[key]
 
     def is_foreign(self, module: ModuleInfo) -> bool:
@@ -841,6 +841,17 @@ def _init_of(node: ast.ClassDef) -> FunctionNode | None:
 
 
 _WORD = re.compile(r"[A-Za-z_]\w*")
+_GLOBAL = re.compile(r"global[ \t]")
+
+
+def _global_statement_line(text: str) -> bool:
+    """Whether a line starts with ``global`` after blanks: ``(?m)^[ \\t]*global[ \\t]``, but
+    searched from the word (a literal the regex engine skips to) instead of from every line."""
+    for match in _GLOBAL.finditer(text):
+        start = match.start()
+        if not text[text.rfind("\n", 0, start) + 1 : start].strip(" \t"):
+            return True
+    return False
 
 
 def _words(module: ModuleInfo, node: ast.AST) -> list[str]:
