@@ -166,3 +166,40 @@ def test_global_statement_search(text: str, declares: bool) -> None:
 
     assert _global_statement_line(text) is declares
     assert (re.search(r"(?m)^[ \t]*global[ \t]", text) is not None) is declares
+
+
+CONDITIONAL_PLACES = [
+    'x = "auto" if d == "cuda" else d\n',
+    'class K:\n    @register(device="auto" if d == "cuda" else d)\n    def f(self):\n        pass\n',
+    'def f(d):\n    def g():\n        return f"{(\'auto\' if d == \'cuda\' else d)}"\n    return g\n',
+    'def f(d):\n    if d == "cuda":\n        d = "auto"\n    return d\n',
+    'y = [\n    1,\n    ("auto"\n     if d == "cuda"\n     else d),\n]\n',
+]
+
+
+@pytest.mark.parametrize("source", CONDITIONAL_PLACES)
+def test_conditionals_found_from_the_line_of_their_literal(source: str) -> None:
+    from devicelint.rules import conditionals_of
+    from devicelint.vocabulary import DEFAULT_VOCABULARY
+
+    everywhere = conditionals_of(ast.parse(source), DEFAULT_VOCABULARY)
+    assert everywhere
+    tree = ast.parse(source)
+    for cond in conditionals_of(tree, DEFAULT_VOCABULARY).values():
+        assert id(cond.invalid) in conditionals_of(tree, DEFAULT_VOCABULARY, {cond.invalid.lineno})
+
+
+def test_conditionals_of_fixture_files_from_their_lines() -> None:
+    from devicelint.rules import conditionals_of
+    from devicelint.vocabulary import DEFAULT_VOCABULARY
+
+    checked = 0
+    for path in FIXTURES:
+        if not _parses(path):
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        everywhere = conditionals_of(tree, DEFAULT_VOCABULARY)
+        lines = {cond.invalid.lineno for cond in everywhere.values()}
+        assert conditionals_of(tree, DEFAULT_VOCABULARY, lines).keys() == everywhere.keys(), path
+        checked += len(everywhere)
+    assert checked > 50
