@@ -8,6 +8,8 @@ import bisect
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
+from devicelint.project import statements
+
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 
 
@@ -155,6 +157,6 @@ def select_scopes(
                 selected.append(stmt)
             if not is_scope or first < stmt.lineno:
                 module_level = True  # module-level code (decorators run there too)
-    if any("global" in words(s) and any(isinstance(n, ast.Global) for n in ast.walk(s)) for s in selected):
+    if any("global" in words(s) and any(isinstance(n, ast.Global) for n in statements([s])) for s in selected):
         return None
     return module_level, selected
