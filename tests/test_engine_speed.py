@@ -203,3 +203,42 @@ def test_conditionals_of_fixture_files_from_their_lines() -> None:
         assert conditionals_of(tree, DEFAULT_VOCABULARY, lines).keys() == everywhere.keys(), path
         checked += len(everywhere)
     assert checked > 50
+
+
+def _unguarded_prescan(settings) -> re.Pattern[str]:
+    """The pre-scan pattern as it was before its character-class guards."""
+    from devicelint.source import _DIRECT_SINK_PREFIXES
+    from devicelint.vocabulary import WRONG_CASE_PATTERN
+
+    vocabulary, catalog = settings.vocabulary, settings.catalog
+    prefixes = set(_DIRECT_SINK_PREFIXES)
+    for spec in catalog.extra:
+        if spec.position is not None:
+            prefixes.add(spec.name.rsplit(".", 1)[-1] + "(")
+        if spec.keyword is not None:
+            prefixes.update((f"{spec.keyword}=", f"{spec.keyword} = "))
+    lookbehinds = "|".join(f'(?<={re.escape(p)}")' for p in sorted(prefixes))
+    return re.compile(
+        rf'"(?:(?:{vocabulary.tracked_pattern})"'
+        rf'|(?:{lookbehinds})(?!(?:{vocabulary.types_pattern})(?::[0-9]+)?")'
+        rf'|(?<=\.to\(")(?={WRONG_CASE_PATTERN}"))'
+    )
+
+
+PRESCAN_TEXTS = [
+    'd = "auto"', 'x.to("gpu:1")', 'torch.device("Cuda")', 'zeros(2, device="")', 't.to(device = "xla0")',
+    'put(x, where="cpu")', 'put(x, where="nowhere")', 'x = "Zdev3"', 'x = "cpu"', 'f(device_type="nope")',
+    '"" "a" "auto:x" "sequential" "GPU7" "npu1"', "map_location = 'gpu'", 'x.cuda("0")',
+]
+
+
+@pytest.mark.parametrize("extra", [False, True])
+def test_prescan_guards_change_no_match(extra: bool) -> None:
+    from devicelint.analysis import DEFAULT_SETTINGS, Settings
+
+    settings = Settings.create(["Zdev"], ["mylib.put:where", "mylib.put:1"]) if extra else DEFAULT_SETTINGS
+    plain, guarded = _unguarded_prescan(settings), settings.prescan._text
+    texts = PRESCAN_TEXTS + [p.read_text(encoding="utf-8", errors="replace") for p in FIXTURES]
+    for text in texts:
+        folded = text.replace("'", '"')
+        assert [m.start() for m in guarded.finditer(folded)] == [m.start() for m in plain.finditer(folded)], text[:80]
