@@ -200,7 +200,9 @@ def _spanning(tree: ast.Module, lines: list[int]):
     literal. A definition spans its decorators too; positions inside an f-string are not
     trusted (Python < 3.12)."""
     for stmt in tree.body:
-        yield from _walk_spanning(stmt, lines)
+        first = min([stmt.lineno, *(d.lineno for d in getattr(stmt, "decorator_list", ()))])
+        if any_between(lines, first, stmt.end_lineno or stmt.lineno):
+            yield from _walk_spanning(stmt, lines)
 
 
 def _walk_spanning(root: ast.stmt, lines: list[int]):
