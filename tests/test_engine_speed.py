@@ -242,3 +242,15 @@ def test_prescan_guards_change_no_match(extra: bool) -> None:
     for text in texts:
         folded = text.replace("'", '"')
         assert [m.start() for m in guarded.finditer(folded)] == [m.start() for m in plain.finditer(folded)], text[:80]
+
+
+def test_lines_holding_agrees_with_holds_any() -> None:
+    text = "a = device\n\nclass K(Base):\n    x = device_map\r\n    y = 2\rz = Base\n"
+    module = ModuleInfo("m.py", text, "m")
+    for words in ({"device"}, {"Base"}, {"y", "z"}, {"absent"}, {"device", "Base"}):
+        holding = module.lines_holding(words)
+        for first in range(1, len(module.lines) + 1):
+            for last in range(first, len(module.lines) + 1):
+                assert any(first <= line <= last for line in holding) is module.holds_any(words, first, last)
+    assert module.lines_holding({"device"}) == [1, 4]
+    assert module.lines_holding({""}) is None

@@ -11,6 +11,7 @@ never an error, only less to follow.
 from __future__ import annotations
 
 import ast
+import bisect
 import functools
 import hashlib
 import itertools
@@ -105,6 +106,19 @@ class ModuleInfo:
             return True
         start, end, find = starts[first - 1], starts[last], self.text.find
         return any(find(word, start, end) >= 0 for word in words)
+
+    def lines_holding(self, words: Iterable[str]) -> list[int] | None:
+        """The lines (1-based, sorted) that hold one of ``words`` as a substring; None for
+        an empty word."""
+        text, starts, found = self.text, self.line_starts, set()
+        for word in words:
+            if not word:
+                return None
+            position = text.find(word)
+            while position >= 0:
+                found.add(bisect.bisect_right(starts, position))
+                position = text.find(word, position + 1)
+        return sorted(found)
 
     @cached_property
     def is_ascii(self) -> bool:

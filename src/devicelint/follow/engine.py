@@ -384,7 +384,26 @@ class Follower:
         return lambda node: self.words_of(module, node)
 
     def _mentions_in(self, module: ModuleInfo):
-        return lambda node, names, from_tree=False: self.mentions(module, node, names, from_tree)
+        """``mentioning(names, from_tree=False)``: a test of ``mentions`` for many statements,
+        from one search of the text for ``names`` (the lines that hold one)."""
+
+        def mentioning(names: set[str], from_tree: bool = False) -> Callable[[ast.AST], bool]:
+            if from_tree and not module.is_ascii:
+                return lambda node: True
+            holding, count = module.lines_holding(names), len(module.lines)
+
+            def test(node: ast.AST) -> bool:
+                first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", ()))])  # type: ignore[attr-defined]
+                last = node.end_lineno or node.lineno  # type: ignore[attr-defined]
+                if holding is None or not 0 < first <= last <= count:
+                    return self.mentions(module, node, names, from_tree)
+                if not any_between(holding, first, last):
+                    return False
+                return from_tree or not self.words_of(module, node).isdisjoint(names)
+
+            return test
+
+        return mentioning
 
     def mentions(self, module: ModuleInfo, node: ast.AST, names: set[str], from_tree: bool = False) -> bool:
         """Whether ``words_of(module, node)`` holds one of ``names``: their text must hold
