@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from devicelint.project import ModuleInfo, statements
+from devicelint.project import ModuleInfo, _spanning_statements, statements
 from devicelint.source import _triple_quoted_spans, parse, split_lines
 
 FIXTURES = sorted((Path(__file__).parent.parent / "fixtures").rglob("*.py"))
@@ -144,6 +144,9 @@ def test_import_search_skips_only_blocks_without_imports() -> None:
         "class K:\n    def g(self):\n        return 1\n"
         "try:\n    import e\nexcept ImportError:\n    e = None\n"
         "for i in x:\n    while y:\n        from f import (g,\n            h)\n"
+        "import p; x = 1\nx = 2; import q\nimport r as p; import s as q\n"
+        "match v:\n    case 1:\n        import t\n    case _:\n        pass\n"
+        "@deco('import')\ndef u():\n    \"import\"\n    return 1\n"
     )
     paths = [None, *(p for p in FIXTURES if _parses(p))]
     for path in paths:
@@ -153,7 +156,11 @@ def test_import_search_skips_only_blocks_without_imports() -> None:
         everywhere = [n for n in statements(module.tree.body) if isinstance(n, kinds)]
         pruned = [n for n in statements(module.tree.body, module.mentions("import")) if isinstance(n, kinds)]
         assert pruned == everywhere, path
-    assert ModuleInfo("m.py", source, "pkg.m").imports == {"a": "b", "d": "pkg.c.d", "e": "e", "g": "f.g", "h": "f.h"}
+        spanning = _spanning_statements(module.tree.body, module.lines_holding(["import"]))
+        assert [n for n in spanning if isinstance(n, kinds)] == everywhere, path
+    assert ModuleInfo("m.py", source, "pkg.m").imports == {
+        "a": "b", "d": "pkg.c.d", "e": "e", "g": "f.g", "h": "f.h", "p": "r", "q": "s", "t": "t",
+    }
 
 
 @pytest.mark.parametrize(
@@ -254,3 +261,8 @@ def test_lines_holding_agrees_with_holds_any() -> None:
                 assert any(first <= line <= last for line in holding) is module.holds_any(words, first, last)
     assert module.lines_holding({"device"}) == [1, 4]
     assert module.lines_holding({""}) is None
+
+
+def test_imports_of_an_empty_module() -> None:
+    assert ModuleInfo("m.py", "", "m").imports == {}
+    assert ModuleInfo("m.py", "# import x\n", "m").imports == {}

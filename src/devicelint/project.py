@@ -148,7 +148,8 @@ class ModuleInfo:
         modelled, and a name imported twice differently is rare.
         """
         table: dict[str, str] = {}
-        for node in statements(self.tree.body, self.mentions("import")):
+        found = self.lines_holding(("import",))
+        for node in statements(self.tree.body) if found is None else _spanning_statements(self.tree.body, found):
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     if alias.asname:
@@ -255,6 +256,35 @@ def statements(body: list[ast.stmt], within: Callable[[ast.stmt], bool] | None =
                     block = getattr(stmt, name, None)
                     if block:
                         stack.append(block)
+
+
+def _spanning_statements(body: list[ast.stmt], lines: list[int]):
+    """The statements of ``statements(body)`` that span one of ``lines`` (sorted), in its
+    order: in each block, only those found by bisection on where they start."""
+    stack = [body]
+    while stack:
+        block = stack.pop()
+        if not block:
+            continue
+        if not hasattr(block[0], "lineno"):  # match cases carry no position
+            chosen: Iterable[int] = range(len(block))
+        else:
+            starts = [stmt.lineno for stmt in block]
+            spanning = set()
+            for line in lines:
+                index = bisect.bisect_right(starts, line) - 1  # the last one starting on or before it
+                while index >= 0 and index not in spanning and (block[index].end_lineno or starts[index]) >= line:
+                    spanning.add(index)  # and those before it on the same line (a; b)
+                    index -= 1
+            chosen = sorted(spanning)
+        for index in chosen:
+            stmt = block[index]
+            yield stmt
+            if isinstance(stmt, _HAS_BLOCKS):
+                for name in _BLOCKS:
+                    inner = getattr(stmt, name, None)
+                    if inner:
+                        stack.append(inner)
 
 
 def _top_level(body: list[ast.stmt]):
