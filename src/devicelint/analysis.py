@@ -62,16 +62,18 @@ def analyze_tree(
     path: str = "<unknown>",
     project: Project | None = None,
     candidate_lines: set[int] | None = None,
+    text: str | None = None,
 ) -> list[Finding]:
     """All findings of a parsed module, before noqa.
 
     ``path`` places the module in its project, so that values are followed into the
     modules it imports and out to the modules that import it; a name in angle brackets
     (``<stdin>``) stands alone. ``candidate_lines`` (from the pre-scan) narrows the
-    run to the scopes a flow can start from; None runs the whole module.
+    run to the scopes a flow can start from; None runs the whole module. ``text`` is
+    ``"".join(lines)`` when the caller has it.
     """
     project = project if project is not None else SHARED_PROJECT
-    module = project.module_at(path, "".join(lines), tree)
+    module = project.module_at(path, "".join(lines) if text is None else text, tree, lines)
     try:
         follower = Follower(project, settings.vocabulary, settings.catalog)
         follower.follow(module, candidate_lines)
@@ -99,7 +101,7 @@ def analyze_text(
     starts = list(itertools.accumulate((len(line) for line in lines), initial=0))
     candidate_lines = {bisect.bisect_right(starts, offset) for offset in offsets}
     tree = tree if tree is not None else parse(text, filename)
-    findings = analyze_tree(tree, lines, settings, path=filename, candidate_lines=candidate_lines)
+    findings = analyze_tree(tree, lines, settings, path=filename, candidate_lines=candidate_lines, text=text)
     return noqa.without_suppressed(findings, text, lines, tree) if honour_noqa else findings
 
 

@@ -11,13 +11,16 @@ never an error, only less to follow.
 from __future__ import annotations
 
 import ast
+import bisect
 import functools
 import hashlib
+import itertools
 import os
 import re
 import stat
 import time
 from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -48,7 +51,8 @@ class ModuleInfo:
     """
 
     def __init__(
-        self, path: str, text: str, name: str | None, is_package: bool = False, tree: ast.Module | None = None
+        self, path: str, text: str, name: str | None, is_package: bool = False, tree: ast.Module | None = None,
+        lines: list[str] | None = None,
     ) -> None:
         self.path = path
         self.text = text
@@ -58,6 +62,8 @@ class ModuleInfo:
         self.digest: str | None = None  # of the bytes read from disk (for the persistent cache)
         if tree is not None:
             self.__dict__["tree"] = tree
+        if lines is not None:
+            self.__dict__["lines"] = lines
 
     @cached_property
     def tree(self) -> ast.Module:
@@ -70,6 +76,53 @@ class ModuleInfo:
     @cached_property
     def lines(self) -> list[str]:
         return split_lines(self.text)
+
+    @cached_property
+    def line_starts(self) -> list[int]:
+        """Offset in ``text`` of each line's start, and the text's end."""
+        return list(itertools.accumulate(map(len, self.lines), initial=0))
+
+    def mentions(self, word: str) -> Callable[[ast.stmt], bool] | None:
+        """A test of whether a statement's lines hold ``word``, or None when the text
+        cannot say: a name spelt with non-ASCII characters is normalised in the tree
+        (NFKC), so its spelling in the text may differ."""
+        if not self.is_ascii:
+            return None
+        text, starts, last = self.text, self.line_starts, len(self.lines)
+
+        def test(stmt: ast.stmt) -> bool:
+            end = getattr(stmt, "end_lineno", None)
+            if end is None or not 0 < stmt.lineno <= end <= last:
+                return True
+            return text.find(word, starts[stmt.lineno - 1], starts[end]) >= 0
+
+        return test
+
+    def holds_any(self, words: Iterable[str], first: int, last: int) -> bool:
+        """Whether lines ``first``..``last`` (1-based) hold one of ``words`` as a substring;
+        True when the lines are not in the text."""
+        starts = self.line_starts
+        if not 0 < first <= last < len(starts):
+            return True
+        start, end, find = starts[first - 1], starts[last], self.text.find
+        return any(find(word, start, end) >= 0 for word in words)
+
+    def lines_holding(self, words: Iterable[str]) -> list[int] | None:
+        """The lines (1-based, sorted) that hold one of ``words`` as a substring; None for
+        an empty word."""
+        text, starts, found = self.text, self.line_starts, set()
+        for word in words:
+            if not word:
+                return None
+            position = text.find(word)
+            while position >= 0:
+                found.add(bisect.bisect_right(starts, position))
+                position = text.find(word, position + 1)
+        return sorted(found)
+
+    @cached_property
+    def is_ascii(self) -> bool:
+        return self.text.isascii()
 
     @cached_property
     def package(self) -> str | None:
@@ -95,7 +148,8 @@ class ModuleInfo:
         modelled, and a name imported twice differently is rare.
         """
         table: dict[str, str] = {}
-        for node in statements(self.tree.body):
+        found = self.lines_holding(("import",))
+        for node in statements(self.tree.body) if found is None else _spanning_statements(self.tree.body, found):
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     if alias.asname:
@@ -179,16 +233,58 @@ _PLAIN_IMPORT = re.compile(r"(?m)^[ \t]*import[ \t]+([^\n#;]+)")
 _BLOCKS = ("body", "orelse", "finalbody", "handlers", "cases")
 
 
-def statements(body: list[ast.stmt]):
-    """Every statement at any depth, without walking expressions (much cheaper than ast.walk)."""
+# The statements (and handlers, match cases) with blocks; the others are skipped without a
+# look at their fields.
+_HAS_BLOCKS = tuple(
+    node_type
+    for node_type in vars(ast).values()
+    if isinstance(node_type, type)
+    and issubclass(node_type, (ast.stmt, ast.excepthandler, ast.match_case))
+    and not set(_BLOCKS).isdisjoint(node_type._fields)
+)
+
+
+def statements(body: list[ast.stmt], within: Callable[[ast.stmt], bool] | None = None):
+    """Every statement at any depth, without walking expressions (much cheaper than ast.walk);
+    with ``within``, not those inside a statement it says no to (its text lacks what is looked for)."""
     stack = [body]
     while stack:
         for stmt in stack.pop():
             yield stmt
-            for name in _BLOCKS:
-                block = getattr(stmt, name, None)
-                if block:
-                    stack.append(block)
+            if isinstance(stmt, _HAS_BLOCKS) and (within is None or within(stmt)):
+                for name in _BLOCKS:
+                    block = getattr(stmt, name, None)
+                    if block:
+                        stack.append(block)
+
+
+def _spanning_statements(body: list[ast.stmt], lines: list[int]):
+    """The statements of ``statements(body)`` that span one of ``lines`` (sorted), in its
+    order: in each block, only those found by bisection on where they start."""
+    stack = [body]
+    while stack:
+        block = stack.pop()
+        if not block:
+            continue
+        if not hasattr(block[0], "lineno"):  # match cases carry no position
+            chosen: Iterable[int] = range(len(block))
+        else:
+            starts = [stmt.lineno for stmt in block]
+            spanning = set()
+            for line in lines:
+                index = bisect.bisect_right(starts, line) - 1  # the last one starting on or before it
+                while index >= 0 and index not in spanning and (block[index].end_lineno or starts[index]) >= line:
+                    spanning.add(index)  # and those before it on the same line (a; b)
+                    index -= 1
+            chosen = sorted(spanning)
+        for index in chosen:
+            stmt = block[index]
+            yield stmt
+            if isinstance(stmt, _HAS_BLOCKS):
+                for name in _BLOCKS:
+                    inner = getattr(stmt, name, None)
+                    if inner:
+                        stack.append(inner)
 
 
 def _top_level(body: list[ast.stmt]):
@@ -233,12 +329,14 @@ class Project:
 
     # -- modules --------------------------------------------------------------
 
-    def module_at(self, path: str, text: str | None = None, tree: ast.Module | None = None) -> ModuleInfo | None:
-        """The module of a file: the text and tree given (the file being checked) or read from disk."""
+    def module_at(
+        self, path: str, text: str | None = None, tree: ast.Module | None = None, lines: list[str] | None = None
+    ) -> ModuleInfo | None:
+        """The module of a file: the text, tree and lines given (the file being checked) or read from disk."""
         key = path if os.path.isabs(path) else os.path.abspath(path)
         if text is not None:
             _, name, is_package = import_root(path)
-            info: ModuleInfo | None = ModuleInfo(path, text, name if not _is_pseudo(path) else None, is_package, tree)
+            info: ModuleInfo | None = ModuleInfo(path, text, name if not _is_pseudo(path) else None, is_package, tree, lines)
             self._remember(key, info)
             return info
         if key in self._modules:

@@ -16,15 +16,19 @@ from __future__ import annotations
 import ast
 import json
 import re
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from devicelint import fixes
 from devicelint.findings import UNSAFE, Edit, Finding, Location
 from devicelint.follow.engine import DeviceMapUse, Flow, display_path
 from devicelint.follow.scopes import any_between
 from devicelint.follow.values import Origin, path_of
 from devicelint.vocabulary import Vocabulary
+
+if TYPE_CHECKING:  # imported where a fix is built: a clean file never pays for it
+    from devicelint import fixes
 
 
 @dataclass(frozen=True, eq=False)
@@ -178,21 +182,42 @@ def conditionals_of(
     tree: ast.Module, vocabulary: Vocabulary, lines: set[int] | None = None
 ) -> dict[int, InvertedConditional]:
     """The DEV001-shaped conditionals of a module, by their invalid literal; with ``lines``,
-    only in the top-level statements that span one of them (a conditional and its literal
-    are always in the same one: walking the whole tree was most of a dense file's cost)."""
+    only those spanning one of them (a conditional spans the line of its literal: walking
+    the whole tree was most of a dense file's cost)."""
     found = {}
-    ordered = sorted(lines or ())
-    roots = [tree] if lines is None else [
-        stmt for stmt in tree.body
-        if any_between(ordered, min([stmt.lineno, *(d.lineno for d in getattr(stmt, "decorator_list", ()))]), stmt.end_lineno or stmt.lineno)
-    ]  # fmt: skip
-    for root in roots:
-        for node in ast.walk(root):
-            if isinstance(node, (ast.IfExp, ast.If)):
-                match = match_inverted_conditional(node, vocabulary)
-                if match is not None:
-                    found[id(match.invalid)] = match
+    nodes = ast.walk(tree) if lines is None else _spanning(tree, sorted(lines))
+    for node in nodes:
+        if isinstance(node, (ast.IfExp, ast.If)):
+            match = match_inverted_conditional(node, vocabulary)
+            if match is not None:
+                found[id(match.invalid)] = match
     return found
+
+
+def _spanning(tree: ast.Module, lines: list[int]):
+    """The nodes of ast.walk over each top-level statement, in its order, without the
+    subtrees whose lines hold none of ``lines``: a conditional spans the line of its
+    literal. A definition spans its decorators too; positions inside an f-string are not
+    trusted (Python < 3.12)."""
+    for stmt in tree.body:
+        first = min([stmt.lineno, *(d.lineno for d in getattr(stmt, "decorator_list", ()))])
+        if any_between(lines, first, stmt.end_lineno or stmt.lineno):
+            yield from _walk_spanning(stmt, lines)
+
+
+def _walk_spanning(root: ast.stmt, lines: list[int]):
+    todo = deque([(root, False)])
+    while todo:
+        node, inside_fstring = todo.popleft()
+        first = getattr(node, "lineno", None)
+        if first is not None and not inside_fstring:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                first = min([first, *(d.lineno for d in node.decorator_list)])
+            if not any_between(lines, first, node.end_lineno or first):  # type: ignore[attr-defined]
+                continue
+        inside_fstring = inside_fstring or isinstance(node, ast.JoinedStr)
+        todo.extend((child, inside_fstring) for child in ast.iter_child_nodes(node))
+        yield node
 
 
 def _path_key(origin: Origin) -> tuple:
@@ -299,6 +324,8 @@ def inverted_conditional_findings(
         )
         if maps and vocabulary.is_strategy(p):
             movable = parents is not None and tree is not None and not any(id(u.keyword) in shared for u in maps)
+            from devicelint import fixes
+
             moved = fixes.sharding_fix(cond, maps, positions, tree, parents(), here) if movable else None
             if moved is not None:
                 # Keep the strategy for device_map= alone: the conditional moves there.
@@ -389,6 +416,8 @@ def invalid_string_findings(
         fix = None
         if parents is not None and tree is not None and all(f.origin.node is origin.node for f in group):
             mine = by_literal[id(origin.node)]
+            from devicelint import fixes
+
             fix = fixes.invalid_string_fix(flow, mine, device_map_literals, vocabulary, here.positions, tree, parents, here)
         findings.append(
             Finding(
@@ -416,6 +445,8 @@ def findings_for(
 
     def parents() -> fixes.Parents:  # only a file with a finding to fix pays for it, once
         if not built:
+            from devicelint import fixes
+
             built.append(fixes.Parents(tree))
         return built[0]
 

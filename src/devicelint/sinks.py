@@ -12,6 +12,7 @@ other libraries (faster-whisper, vLLM, Lightning, ...) accept "auto".
 from __future__ import annotations
 
 import ast
+import functools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -127,6 +128,7 @@ def qualified_name(func: ast.expr, imports: dict[str, str]) -> str | None:
 # --- which .to() is torch's ---------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=4096)
 def library_kind(qualified: str) -> str | None:
     """"torch" or "foreign" (has its own ``.to``) for a qualified name; None if unknown."""
     best, kind = -1, None

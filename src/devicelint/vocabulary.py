@@ -65,6 +65,9 @@ class Vocabulary:
         object.__setattr__(self, "_tracked", tracked)
         object.__setattr__(self, "types_pattern", types)
         object.__setattr__(self, "tracked_pattern", tracked.pattern)
+        # The characters a tracked mistake can start with (the pre-scan's quick test).
+        starts = {s[0] for s in (*PLACEMENT_STRATEGIES, "gpu", "GPU", "Gpu", *self.device_types)}
+        object.__setattr__(self, "tracked_first_chars", frozenset(starts))
 
     def is_concrete(self, value: str) -> bool:
         """True when ``torch.device(value)`` accepts the string: ``type`` or ``type:N``."""

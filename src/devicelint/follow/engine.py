@@ -39,7 +39,7 @@ from devicelint.follow.scopes import (
 from devicelint.follow.statements import MAX_PASSES
 from devicelint.follow.values import EMPTY, AccessPath, Origin, Origins, State, Step, path_of
 from devicelint.project import ModuleInfo, Project, statements
-from devicelint.sinks import SinkCatalog, SinkUse
+from devicelint.sinks import SinkCatalog, SinkUse, foreign_module
 from devicelint.vocabulary import Vocabulary
 
 MAX_CALL_DEPTH = 6  # nested calls into project functions
@@ -139,6 +139,7 @@ class Follower:
         self._focus: dict[int, tuple[list[int], set[str]]] = {}  # module -> (sorted candidate lines, names)
         self._words: dict[int, frozenset[str]] = {}
         self._declares: dict[int, bool] = {}
+        self._foreign: dict[int, bool] = {}
         self._literal_reaches: dict[int, frozenset[str]] = {}
         self._locations: dict[tuple[int, AccessPath], tuple[ModuleInfo, str] | None] = {}
         self._reaches: dict[tuple[int, int], frozenset[str]] = {}
@@ -200,14 +201,14 @@ class Follower:
         # the scopes that receive a value from a source declared here run too
         readers = sources.reader_names(self, module, candidate_lines) if candidate_lines is not None else set()
         self._focus[id(module)] = (sorted(candidate_lines or ()), set(readers))
-        self._run_module(module, select_scopes(module.tree, self._words_in(module), candidate_lines, names=readers or None))
+        self._run_module(module, select_scopes(module.tree, self._words_in(module), self._mentions_in(module), candidate_lines, names=readers or None))
         names = self._escaping_names(module)
         if names:
             for importer in self._hold(self.project.importers(module, names)):
                 if not sources.may_read_escaping(importer, names, self.home_records):
                     continue  # it imports a record class only to name it: not parsed
                 self._focus[id(importer)] = ([], set(names))
-                self._run_module(importer, select_scopes(importer.tree, self._words_in(importer), names=names))
+                self._run_module(importer, select_scopes(importer.tree, self._words_in(importer), self._mentions_in(importer), names=names))
 
     def _run_module(self, module: ModuleInfo, selection: tuple[bool, list[ast.stmt]] | None) -> None:
         """Run the selected code, then the scopes that use what it returns, stores or
@@ -234,7 +235,7 @@ class Follower:
                 return
             self._focus.setdefault(id(module), ([], set()))[1].update(names | classes)
             self._literal_reaches.pop(id(module), None)
-            more = select_scopes(module.tree, self._words_in(module), names=names, bases=classes)
+            more = select_scopes(module.tree, self._words_in(module), self._mentions_in(module), names=names, bases=classes)
             if more is None:
                 self._focus.pop(id(module), None)
                 self._run_whole(module)
@@ -368,11 +369,57 @@ class Follower:
         """Whether a ``global`` statement may appear in the module (a text scan, cached)."""
         key = id(module)
         if key not in self._declares:
-            self._declares[key] = re.search(r"(?m)^[ \t]*global[ \t]", module.text) is not None
+            self._declares[key] = _global_statement_line(module.text)
         return self._declares[key]
+
+    def is_foreign(self, module: ModuleInfo) -> bool:
+        """sinks.foreign_module of the module's imports (cached: asked at every method sink)."""
+        key = id(module)
+        found = self._foreign.get(key)
+        if found is None:
+            found = self._foreign[key] = foreign_module(module.imports)
+        return found
 
     def _words_in(self, module: ModuleInfo):
         return lambda node: self.words_of(module, node)
+
+    def _mentions_in(self, module: ModuleInfo):
+        """``mentioning(names, from_tree=False)``: a test of ``mentions`` for many statements,
+        from one search of the text for ``names`` (the lines that hold one)."""
+
+        def mentioning(names: set[str], from_tree: bool = False) -> Callable[[ast.AST], bool]:
+            if from_tree and not module.is_ascii:
+                return lambda node: True
+            holding, count = module.lines_holding(names), len(module.lines)
+
+            def test(node: ast.AST) -> bool:
+                first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", ()))])  # type: ignore[attr-defined]
+                last = node.end_lineno or node.lineno  # type: ignore[attr-defined]
+                if holding is None or not 0 < first <= last <= count:
+                    return self.mentions(module, node, names, from_tree)
+                if not any_between(holding, first, last):
+                    return False
+                return from_tree or not self.words_of(module, node).isdisjoint(names)
+
+            return test
+
+        return mentioning
+
+    def mentions(self, module: ModuleInfo, node: ast.AST, names: set[str], from_tree: bool = False) -> bool:
+        """Whether ``words_of(module, node)`` holds one of ``names``: their text must hold
+        one of them first (a search, no tokenizing). ``from_tree``: the names are read from
+        the tree, and the answer is only whether the text may spell one of them (a name
+        with non-ASCII characters is normalised in the tree)."""
+        first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", ()))])  # type: ignore[attr-defined]
+        last = node.end_lineno or node.lineno  # type: ignore[attr-defined]
+        if from_tree:
+            return not module.is_ascii or module.holds_any(names, first, last)
+        found = self._words.get(id(node))
+        if found is None:
+            if len(names) <= 8 and not module.holds_any(names, first, last):  # (a search per name)
+                return False
+            found = self.words_of(module, node)
+        return not found.isdisjoint(names)
 
     def words_of(self, module: ModuleInfo, node: ast.AST) -> frozenset[str]:
         """The identifiers in a function's text: what it may read from ``self`` (also
@@ -380,7 +427,7 @@ class Follower:
         key = id(node)
         found = self._words.get(key)
         if found is None:
-            found = self._words[key] = frozenset(_words(module.lines, node))
+            found = self._words[key] = frozenset(_words(module, node))
         return found
 
     def scope_info(self, node: ast.AST) -> ScopeInfo:
@@ -610,14 +657,13 @@ class Follower:
             state = self._states.get(key)
             if state is not None:
                 names |= {path[0] for path, value in state.items() if value}
-            words = {id(n): self.words_of(module, n) for n in definitions}
             reach = {n.name for n in definitions if any_between(lines, n.lineno, n.end_lineno or n.lineno)}
-            reach |= {n.name for n in definitions if not words[id(n)].isdisjoint(names)}
+            reach |= {n.name for n in definitions if self.mentions(module, n, names)}
             changed = True
             while changed:
                 changed = False
                 for n in definitions:
-                    if n.name not in reach and not words[id(n)].isdisjoint(reach):
+                    if n.name not in reach and self.mentions(module, n, reach):
                         reach.add(n.name)
                         changed = True
             found = frozenset(reach)
@@ -814,13 +860,28 @@ def _init_of(node: ast.ClassDef) -> FunctionNode | None:
 
 
 _WORD = re.compile(r"[A-Za-z_]\w*")
+_GLOBAL = re.compile(r"global[ \t]")
 
 
-def _words(lines: list[str], node: ast.AST) -> set[str]:
+def _global_statement_line(text: str) -> bool:
+    """Whether a line starts with ``global`` after blanks: ``(?m)^[ \\t]*global[ \\t]``, but
+    searched from the word (a literal the regex engine skips to) instead of from every line."""
+    for match in _GLOBAL.finditer(text):
+        start = match.start()
+        if not text[text.rfind("\n", 0, start) + 1 : start].strip(" \t"):
+            return True
+    return False
+
+
+def _words(module: ModuleInfo, node: ast.AST) -> list[str]:
     """Every identifier in a definition's text, decorators included (words in its strings
     and comments too: a superset, so selections it drives only ever run more)."""
     first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", ()))])  # type: ignore[attr-defined]
-    return set(_WORD.findall("".join(lines[first - 1 : node.end_lineno or node.lineno])))  # type: ignore[attr-defined]
+    starts = module.line_starts
+    last = min(node.end_lineno or node.lineno, len(starts) - 1)  # type: ignore[attr-defined]
+    if not 0 < first <= last:
+        return []
+    return _WORD.findall(module.text, starts[first - 1], starts[last])
 
 
 def display_path(path: str, relative_to: str) -> str:

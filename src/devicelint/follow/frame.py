@@ -125,7 +125,7 @@ class Frame(Statements, Expressions, Refinement, Receivers):
         state.bind(path, value)
         if len(path) > 1 and path[0] == self.self_name:
             self.stored_on_self.add(path)
-        if path[0] in self.global_names and value:
+        if value and path[0] in self.global_names:  # (a walk of the scope, only when needed)
             self.follower.write_global(self.module, path, value)
 
     def publish(self, state: State | None) -> None:

@@ -6,10 +6,11 @@ reaches a method sink (rare), so the walks below cost nothing on clean code."""
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 
 from devicelint.catalogue import PLAIN_BASES
 from devicelint.follow.values import AccessPath, path_of
-from devicelint.sinks import foreign_module, library_kind, qualified_name
+from devicelint.sinks import library_kind, qualified_name
 
 MAX_HOPS = 4  # receiver = f(g(h(...))): how far back a receiver is traced
 
@@ -17,7 +18,7 @@ MAX_HOPS = 4  # receiver = f(g(h(...))): how far back a receiver is traced
 class Receivers:
     def torch_method(self, call: ast.Call) -> bool:
         """False when ``x.to(...)`` is known not to be torch's ``.to``."""
-        if foreign_module(self.module.imports):
+        if self.follower.is_foreign(self.module):
             return False
         func = call.func
         return not (isinstance(func, ast.Attribute) and self.foreign_value(func.value, 0))
@@ -78,17 +79,19 @@ class Receivers:
                 if path[0] in {a.arg for a in (*params.posonlyargs, *params.args, *params.kwonlyargs, params.vararg, params.kwarg) if a}:
                     return None
             bodies = [scope]
-            matches = lambda target: isinstance(target, ast.Name) and target.id == path[0]  # noqa: E731
+            word = path[0]
+            matches = lambda target: isinstance(target, ast.Name) and target.id == word  # noqa: E731
         elif len(path) == 2 and path[0] == self.self_name and self.owner is not None:
-            attribute = path[1][1:]
+            word = attribute = path[1][1:]
             bodies = [m for m in self.owner.body if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef))]
             matches = lambda target: isinstance(target, ast.Attribute) and target.attr == attribute  # noqa: E731
         else:
             return None
         values: list[ast.expr] = []
         stores = 0
+        mentions = self.module.mentions(word)
         for body in bodies:
-            for node in _walk_scope(body):
+            for node in _walk_scope(body, mentions):
                 if isinstance(node, (ast.Name, ast.Attribute)) and isinstance(node.ctx, ast.Store) and matches(node):
                     stores += 1
                 elif isinstance(node, ast.Assign) and len(node.targets) == 1 and matches(node.targets[0]):
@@ -114,11 +117,15 @@ class Receivers:
         return defines_to
 
 
-def _walk_scope(scope: ast.AST):
-    """The nodes of a function body, without nested functions, lambdas and classes."""
+def _walk_scope(scope: ast.AST, mentions: Callable[[ast.stmt], bool] | None = None):
+    """The nodes of a function body, without nested functions, lambdas and classes; with
+    ``mentions``, without the statements whose text does not hold the word looked for
+    (none of their nodes can store to it)."""
     stack = list(ast.iter_child_nodes(scope))
     while stack:
         node = stack.pop()
+        if mentions is not None and isinstance(node, ast.stmt) and not mentions(node):
+            continue
         yield node
         if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
             stack.extend(ast.iter_child_nodes(node))

@@ -8,6 +8,8 @@ import bisect
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
+from devicelint.project import statements
+
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 
 
@@ -118,12 +120,15 @@ def any_between(sorted_lines: list[int], first: int, last: int) -> bool:
 def select_scopes(
     tree: ast.Module,
     words: Callable[[ast.stmt], frozenset[str]],
+    mentioning: Callable[..., Callable[[ast.stmt], bool]],
     candidate_lines: set[int] | None = None,
     names: set[str] | None = None,
     bases: set[str] | None = None,
 ) -> tuple[bool, list[ast.stmt]] | None:
     """(does module-level code start a flow?, the top-level functions and classes that can),
-    or None when the whole module must run.
+    or None when the whole module must run. ``words(stmt)``: the identifiers in a
+    statement's text; ``mentioning(names, from_tree=False)(stmt)``: whether they hold one
+    of ``names`` (names from the tree: whether the text may spell one of them).
 
     Values start only at literals, so only the code around the candidate lines can start
     one; the engine then adds the scopes that use ``names`` whose values carry one (a
@@ -137,14 +142,16 @@ def select_scopes(
     module_level = False
     selected: list[ast.stmt] = []
     lines = sorted(candidate_lines or ())
+    named = mentioning(names) if names else None
+    based = mentioning(bases, True) if bases else None
     for stmt in tree.body:
         is_scope = isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
         first = min([stmt.lineno, *(d.lineno for d in getattr(stmt, "decorator_list", ()))])
         last = stmt.end_lineno or stmt.lineno
         hit = any_between(lines, first, last)
-        if names and not hit:
-            hit = not words(stmt).isdisjoint(names)
-        if bases and not hit and isinstance(stmt, ast.ClassDef):
+        if named is not None and not hit:
+            hit = named(stmt)
+        if based is not None and not hit and isinstance(stmt, ast.ClassDef) and stmt.bases and based(stmt):
             hit = any(isinstance(n, ast.Name) and n.id in bases or isinstance(n, ast.Attribute) and n.attr in bases
                       for base in stmt.bases for n in ast.walk(base))
         if hit:
@@ -152,6 +159,6 @@ def select_scopes(
                 selected.append(stmt)
             if not is_scope or first < stmt.lineno:
                 module_level = True  # module-level code (decorators run there too)
-    if any("global" in words(s) and any(isinstance(n, ast.Global) for n in ast.walk(s)) for s in selected):
+    if any("global" in words(s) and any(isinstance(n, ast.Global) for n in statements([s])) for s in selected):
         return None
     return module_level, selected

@@ -1,0 +1,268 @@
+"""The engine's faster forms of its text and tree passes give what the plain forms give.
+
+Each speed-up replaced a simple pass (a regex over every lexeme, a split, a walk of
+every node) by a cheaper one that must be equivalent; here each is checked against
+the plain form it replaced, on tables of edge cases, random text and the fixture files.
+"""
+
+from __future__ import annotations
+
+import ast
+import gc
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from devicelint.project import ModuleInfo, _spanning_statements, statements
+from devicelint.source import _triple_quoted_spans, parse, split_lines
+
+FIXTURES = sorted((Path(__file__).parent.parent / "fixtures").rglob("*.py"))
+
+# The pass _triple_quoted_spans replaced: one regex match per comment or string literal.
+_LEXEMES = re.compile(
+    r"#[^\r\n]*"
+    r'|(?P<triple>"""[^"\\]*(?:(?:\\.|"(?!""))[^"\\]*)*"""'
+    r"|'''[^'\\]*(?:(?:\\.|'(?!''))[^'\\]*)*''')"
+    r'|"[^"\\\r\n]*(?:\\.[^"\\\r\n]*)*"'
+    r"|'[^'\\\r\n]*(?:\\.[^'\\\r\n]*)*'",
+    re.S,
+)
+
+
+def plain_triple_quoted_spans(text: str) -> list[tuple[int, int]]:
+    return [m.span("triple") for m in _LEXEMES.finditer(text) if m.group("triple")]
+
+
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+LEXING_CASES = [
+    "",
+    'x = """doc"""',
+    'x = """unterminated',
+    '""""""',
+    "'''a''' '''b'''",
+    '"a" """b""" "c"',
+    '# """ not a docstring\nx = """real"""',
+    '"\\"""" """x"""',  # an escaped quote, then an empty string, then a triple
+    '"""a\\"""b"""',
+    "'\"\"\"' + \"\"\"y\"\"\"",  # triple quotes inside a one-line string
+    '"unterminated\n"""x"""',
+    '"""x\n"""\n# c\n\'\'\'y\'\'\'',
+    "\\\n'''z'''",
+    '""" auto """ "auto"',
+]
+
+
+@pytest.mark.parametrize("text", LEXING_CASES)
+def test_triple_quoted_spans_table(text: str) -> None:
+    assert _triple_quoted_spans(text) == plain_triple_quoted_spans(text)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.sampled_from(['"', "'", '"""', "'''", "#", "\\", "\n", "\r", "a", " "]), max_size=24).map("".join))
+def test_triple_quoted_spans_random(text: str) -> None:
+    assert _triple_quoted_spans(text) == plain_triple_quoted_spans(text)
+
+
+def test_triple_quoted_spans_fixture_files() -> None:
+    assert FIXTURES
+    for path in FIXTURES:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        assert _triple_quoted_spans(text) == plain_triple_quoted_spans(text), path
+
+
+@pytest.mark.parametrize(
+    "text", ["", "a", "a\n", "a\r\nb\rc\n\nd", "x\x0cy\n", "a\u2028b\r", "\r\n\r", "é\x85\n", "a\x1cb\x0bc"]
+)
+def test_split_lines_as_the_tokenizer_numbers_them(text: str) -> None:
+    assert split_lines(text) == _LINE.findall(text)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.text(alphabet="ab \r\n\x0c\x0b\x85\u2028", max_size=16))
+def test_split_lines_random(text: str) -> None:
+    assert split_lines(text) == _LINE.findall(text)
+
+
+def test_statements_yields_every_statement() -> None:
+    """statements() looks into compound statements only: it still reaches every statement,
+    handler and match case (compared with a full walk, on every fixture file)."""
+    source = "match x:\n    case 1:\n        try:\n            pass\n        except E:\n            def f():\n                class C:\n                    y = 1\n"
+    trees = [ast.parse(source)] + [ast.parse(p.read_text(encoding="utf-8")) for p in FIXTURES if _parses(p)]
+    for tree in trees:
+        walked = [n for n in ast.walk(tree) if isinstance(n, (ast.stmt, ast.excepthandler, ast.match_case))]
+        assert sorted(map(id, statements(tree.body))) == sorted(map(id, walked))
+
+
+def _parses(path: Path) -> bool:
+    try:
+        ast.parse(path.read_text(encoding="utf-8"))
+    except (SyntaxError, UnicodeDecodeError, ValueError):
+        return False
+    return True
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_parse_leaves_the_garbage_collector_as_it_was(enabled: bool) -> None:
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        parse("x = 1\n")
+        assert gc.isenabled() is enabled
+        with pytest.raises(SyntaxError):
+            parse("x = (\n")
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
+
+
+def test_holds_any_searches_the_lines_asked() -> None:
+    module = ModuleInfo("m.py", "a = 1\nb = device\nc = 3\n", "m")
+    assert module.holds_any({"device"}, 2, 2)
+    assert module.holds_any({"nothing", "device"}, 1, 3)
+    assert not module.holds_any({"device"}, 1, 1)
+    assert not module.holds_any({"device"}, 3, 3)
+    assert module.holds_any({"device"}, 3, 9)  # lines outside the text: cannot say no
+
+
+def test_mentions_refuses_to_judge_non_ascii_text() -> None:
+    """A name is NFKC-normalised in the tree, so text with other characters cannot say
+    where it is stored (the walk then looks at every statement)."""
+    assert ModuleInfo("m.py", "x = 1\n", "m").mentions("x") is not None
+    assert ModuleInfo("m.py", "ﬁle = 1\nfile.to('auto')\n", "m").mentions("file") is None
+
+
+def test_import_search_skips_only_blocks_without_imports() -> None:
+    """``imports`` looks inside a compound statement only when its text holds "import":
+    the same import statements, in the same order (the last of two bindings wins)."""
+    source = (
+        "import a\n"
+        "def f():\n    import b as a\n    if x:\n        from .c import d\n"
+        "class K:\n    def g(self):\n        return 1\n"
+        "try:\n    import e\nexcept ImportError:\n    e = None\n"
+        "for i in x:\n    while y:\n        from f import (g,\n            h)\n"
+        "import p; x = 1\nx = 2; import q\nimport r as p; import s as q\n"
+        "match v:\n    case 1:\n        import t\n    case _:\n        pass\n"
+        "@deco('import')\ndef u():\n    \"import\"\n    return 1\n"
+    )
+    paths = [None, *(p for p in FIXTURES if _parses(p))]
+    for path in paths:
+        text = source if path is None else path.read_text(encoding="utf-8")
+        module = ModuleInfo("m.py", text, "pkg.m")
+        kinds = (ast.Import, ast.ImportFrom)
+        everywhere = [n for n in statements(module.tree.body) if isinstance(n, kinds)]
+        pruned = [n for n in statements(module.tree.body, module.mentions("import")) if isinstance(n, kinds)]
+        assert pruned == everywhere, path
+        spanning = _spanning_statements(module.tree.body, module.lines_holding(["import"]))
+        assert [n for n in spanning if isinstance(n, kinds)] == everywhere, path
+    assert ModuleInfo("m.py", source, "pkg.m").imports == {
+        "a": "b", "d": "pkg.c.d", "e": "e", "g": "f.g", "h": "f.h", "p": "r", "q": "s", "t": "t",
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "declares"),
+    [("global x\n", True), ("  \tglobal x", True), ("x = 1\nglobal\ty", True), ("myglobal x\n", False),
+     ("# global x\n", False), ("x\r global y", False), ("globals()\n", False), ("", False), ("  global", False)],
+)
+def test_global_statement_search(text: str, declares: bool) -> None:
+    from devicelint.follow.engine import _global_statement_line
+
+    assert _global_statement_line(text) is declares
+    assert (re.search(r"(?m)^[ \t]*global[ \t]", text) is not None) is declares
+
+
+CONDITIONAL_PLACES = [
+    'x = "auto" if d == "cuda" else d\n',
+    'class K:\n    @register(device="auto" if d == "cuda" else d)\n    def f(self):\n        pass\n',
+    'def f(d):\n    def g():\n        return f"{(\'auto\' if d == \'cuda\' else d)}"\n    return g\n',
+    'def f(d):\n    if d == "cuda":\n        d = "auto"\n    return d\n',
+    'y = [\n    1,\n    ("auto"\n     if d == "cuda"\n     else d),\n]\n',
+]
+
+
+@pytest.mark.parametrize("source", CONDITIONAL_PLACES)
+def test_conditionals_found_from_the_line_of_their_literal(source: str) -> None:
+    from devicelint.rules import conditionals_of
+    from devicelint.vocabulary import DEFAULT_VOCABULARY
+
+    everywhere = conditionals_of(ast.parse(source), DEFAULT_VOCABULARY)
+    assert everywhere
+    tree = ast.parse(source)
+    for cond in conditionals_of(tree, DEFAULT_VOCABULARY).values():
+        assert id(cond.invalid) in conditionals_of(tree, DEFAULT_VOCABULARY, {cond.invalid.lineno})
+
+
+def test_conditionals_of_fixture_files_from_their_lines() -> None:
+    from devicelint.rules import conditionals_of
+    from devicelint.vocabulary import DEFAULT_VOCABULARY
+
+    checked = 0
+    for path in FIXTURES:
+        if not _parses(path):
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        everywhere = conditionals_of(tree, DEFAULT_VOCABULARY)
+        lines = {cond.invalid.lineno for cond in everywhere.values()}
+        assert conditionals_of(tree, DEFAULT_VOCABULARY, lines).keys() == everywhere.keys(), path
+        checked += len(everywhere)
+    assert checked > 50
+
+
+def _unguarded_prescan(settings) -> re.Pattern[str]:
+    """The pre-scan pattern as it was before its character-class guards."""
+    from devicelint.source import _DIRECT_SINK_PREFIXES
+    from devicelint.vocabulary import WRONG_CASE_PATTERN
+
+    vocabulary, catalog = settings.vocabulary, settings.catalog
+    prefixes = set(_DIRECT_SINK_PREFIXES)
+    for spec in catalog.extra:
+        if spec.position is not None:
+            prefixes.add(spec.name.rsplit(".", 1)[-1] + "(")
+        if spec.keyword is not None:
+            prefixes.update((f"{spec.keyword}=", f"{spec.keyword} = "))
+    lookbehinds = "|".join(f'(?<={re.escape(p)}")' for p in sorted(prefixes))
+    return re.compile(
+        rf'"(?:(?:{vocabulary.tracked_pattern})"'
+        rf'|(?:{lookbehinds})(?!(?:{vocabulary.types_pattern})(?::[0-9]+)?")'
+        rf'|(?<=\.to\(")(?={WRONG_CASE_PATTERN}"))'
+    )
+
+
+PRESCAN_TEXTS = [
+    'd = "auto"', 'x.to("gpu:1")', 'torch.device("Cuda")', 'zeros(2, device="")', 't.to(device = "xla0")',
+    'put(x, where="cpu")', 'put(x, where="nowhere")', 'x = "Zdev3"', 'x = "cpu"', 'f(device_type="nope")',
+    '"" "a" "auto:x" "sequential" "GPU7" "npu1"', "map_location = 'gpu'", 'x.cuda("0")',
+]
+
+
+@pytest.mark.parametrize("extra", [False, True])
+def test_prescan_guards_change_no_match(extra: bool) -> None:
+    from devicelint.analysis import DEFAULT_SETTINGS, Settings
+
+    settings = Settings.create(["Zdev"], ["mylib.put:where", "mylib.put:1"]) if extra else DEFAULT_SETTINGS
+    plain, guarded = _unguarded_prescan(settings), settings.prescan._text
+    texts = PRESCAN_TEXTS + [p.read_text(encoding="utf-8", errors="replace") for p in FIXTURES]
+    for text in texts:
+        folded = text.replace("'", '"')
+        assert [m.start() for m in guarded.finditer(folded)] == [m.start() for m in plain.finditer(folded)], text[:80]
+
+
+def test_lines_holding_agrees_with_holds_any() -> None:
+    text = "a = device\n\nclass K(Base):\n    x = device_map\r\n    y = 2\rz = Base\n"
+    module = ModuleInfo("m.py", text, "m")
+    for words in ({"device"}, {"Base"}, {"y", "z"}, {"absent"}, {"device", "Base"}):
+        holding = module.lines_holding(words)
+        for first in range(1, len(module.lines) + 1):
+            for last in range(first, len(module.lines) + 1):
+                assert any(first <= line <= last for line in holding) is module.holds_any(words, first, last)
+    assert module.lines_holding({"device"}) == [1, 4]
+    assert module.lines_holding({""}) is None
+
+
+def test_imports_of_an_empty_module() -> None:
+    assert ModuleInfo("m.py", "", "m").imports == {}
+    assert ModuleInfo("m.py", "# import x\n", "m").imports == {}
