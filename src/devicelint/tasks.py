@@ -22,7 +22,7 @@ from devicelint.project import content_digest
 from devicelint.notebooks import MAX_NOTEBOOK_BYTES, check_notebook_bytes, fix_notebook_bytes, is_notebook
 from devicelint.report import Reported
 from devicelint.runner import run_all
-from devicelint.rewrite import UnsafeFixError, fix_source_bytes, signals_deferred, unified_diff, write_atomically
+from devicelint.rewrite import UnsafeFixError, fix_source_bytes, signals_deferred, write_atomically
 from devicelint.source import Refused, read_regular_file
 
 # Files written by this process, in order, recorded as each rename happens: after an
@@ -176,13 +176,13 @@ class FixTask:
         if is_notebook(name):
             result = fix_notebook_bytes(data, name, self.settings, codes, self.want_diff, self.unsafe_fixes)
             return _Fixed(result.data, result.fixed, result.remaining, result.diff, result.skipped)
-        new_data, decided = fix_source_bytes(data, name, self.settings, codes, self.unsafe_fixes)
-        changed = new_data is not None and new_data != data
+        fixed = fix_source_bytes(data, name, self.settings, codes, self.unsafe_fixes, self.want_diff)
+        decided = fixed.result
         return _Fixed(
-            new_data,
+            fixed.data,
             tuple(Reported(name, f) for f in decided.fixed),
             tuple(Reported(name, f) for f in decided.remaining),
-            unified_diff(name, data, new_data) if changed and self.want_diff else "",  # type: ignore[arg-type]
+            fixed.diff,
             tuple(Reported(name, f) for f in decided.skipped),
         )
 
