@@ -89,10 +89,13 @@ class _Edited:
         return tuple(changes)
 
     def within_lines(self) -> bool:
-        """Whether no edit adds, drops or spans a line break (line numbers stay)."""
+        """Whether each edit lies inside its own line and adds, drops or spans no line break
+        (line numbers stay, and each edit is on the line it says)."""
         return all(
-            not _LINE_BREAK.search(self.text, begin, end) and not _LINE_BREAK.search(replacement)
-            for begin, end, replacement in self.spans
+            self.starts[edit.line - 1] <= begin <= end <= self.starts[edit.line]
+            and not _LINE_BREAK.search(self.text, begin, end)
+            and not _LINE_BREAK.search(replacement)
+            for edit, (begin, end, replacement) in zip(self.edits, self.spans)
         )
 
 
