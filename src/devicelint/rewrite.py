@@ -136,8 +136,8 @@ class FixResult:
     fixed: tuple[Finding, ...] = ()  # the findings whose fixes were applied (positions in the original)
     skipped: tuple[Finding, ...] = ()  # findings whose unsafe fix was left out (no --unsafe-fixes)
     remaining: tuple[Finding, ...] = ()  # the findings of the fixed text (all of them when nothing applies)
-    # (begin, end, replacement) character spans of ``findings``' text that ``text`` replaces, in
-    # order, when known from the edits (one round); None: found by diffing (see splice_bytes).
+    # (begin, end, replacement): the character spans of the original text that ``text``
+    # replaces, in order (what splice_bytes and the diff use); None when nothing changes.
     changes: tuple[tuple[int, int, str], ...] | None = None
 
 
@@ -164,10 +164,8 @@ def fix_source(
     fixed text is the old one with the edited top-level statements parsed anew (see
     ``_proved_tree``), so the analysis of a fixed file reads its text once and parses it once."""
     if findings is None:
-        if tree is None and settings.prescan.candidates(text):
-            tree = parse(text, filename)  # kept for the fix rounds
-        findings = analyze_text(text, filename, settings, tree=tree)
-    findings = tuple(selected(findings, codes))
+        findings, tree = analysed_text(text, filename, settings)
+    findings = tuple(codes.selected(findings))
     current, current_findings, current_tree = text, findings, tree
     fixed: list[Finding] = []
     rounds: list[_Edited] = []
@@ -180,18 +178,23 @@ def fix_source(
         fixed += applied  # positions of the text each round started from
         rounds.append(edited)
         current = edited.new_text
-        current_findings = tuple(selected(analyze_text(current, filename, settings, tree=current_tree), codes))
+        current_findings = tuple(codes.selected(analyze_text(current, filename, settings, tree=current_tree)))
     if current == text:
         _, skipped = chosen(findings, unsafe_fixes)
         return FixResult(findings, None, (), tuple(skipped), findings)
     _, skipped = chosen(current_findings, unsafe_fixes)
-    changes = rounds[0].changes() if len(rounds) == 1 else None
+    # What changed, as spans of ``text``: from the edits, or by diffing after several rounds.
+    changes = rounds[0].changes() if len(rounds) == 1 else tuple(_changes(text, current))
     return FixResult(findings, current, tuple(fixed), tuple(skipped), current_findings, changes)
 
 
-def selected(findings: Iterable[Finding], codes: CodeFilter) -> list[Finding]:
-    """Rule selection (--select, --ignore, per-file-ignores), applied here for every front end."""
-    return [f for f in findings if codes.allows(f.code)]
+def analysed_text(text: str, filename: str, settings: Settings) -> tuple[list[Finding], ast.Module | None]:
+    """analyze_text's findings, and the tree it parsed (None when it had no reason to parse):
+    kept for fix_source, so that a fixed text is parsed once. Raises SyntaxError."""
+    if not settings.prescan.candidates(text):
+        return [], None  # what analyze_text says without parsing
+    tree = parse(text, filename)
+    return analyze_text(text, filename, settings, tree=tree), tree
 
 
 def fix_text(text: str, findings: Iterable[Finding], unsafe_fixes: bool = False) -> FixResult | None:
@@ -452,7 +455,7 @@ def fix_source_bytes(
     """What the engine decides for one file's bytes. A file that does not decode, parse or
     fit is its DEV900, and nothing changes."""
     found, source, tree = _analysed(data, filename, settings)
-    findings = selected(found, codes)
+    findings = codes.selected(found)
     if not any(f.fixable for f in findings) or any(f.code == "DEV900" for f in findings):
         return FixedBytes(None, FixResult(tuple(findings), None, (), (), tuple(findings)))
     source = source if source is not None else decode(data)
@@ -475,14 +478,7 @@ def _analysed(data: bytes, filename: str, settings: Settings) -> tuple[list[Find
         return ([] if len(data) <= MAX_SOURCE_BYTES and data.isascii() else analyze_bytes(data, filename, settings)), None, None
     try:
         source = decode(data)
-        if not settings.prescan.candidates(source.text):
-            return [], source, None  # what analyze_text says without parsing
-
-        def analysed() -> tuple[list[Finding], ast.Module]:
-            tree = parse(source.text, filename)
-            return analyze_text(source.text, filename, settings, tree=tree), tree
-
-        findings, tree = guarded(analysed)
+        findings, tree = guarded(analysed_text, source.text, filename, settings)
     except (SyntaxError, UnicodeError, LookupError, ValueError):
         return analyze_bytes(data, filename, settings), None, None  # its DEV900
     except TooComplex as error:
