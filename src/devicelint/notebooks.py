@@ -45,9 +45,6 @@ from devicelint.source import parse, split_lines
 
 EVERY_CODE = CodeFilter()
 
-# A notebook's JSON may carry large outputs (images); its code is held to MAX_SOURCE_BYTES.
-MAX_NOTEBOOK_BYTES = 64 * 2**20
-
 
 class NotebookError(ValueError):
     """Not a notebook devicelint can read (reported as DEV900, at ``line``/``column`` of the file)."""
@@ -444,8 +441,3 @@ def fix_notebook_bytes(
     except NotebookError as error:
         return NotebookFix(None, remaining=tuple(_unreadable(path, error, codes)))
     return notebook.fixed(notebook.units(settings), settings, codes, unsafe_fixes, want_diff)
-
-
-def is_notebook(path: str) -> bool:
-    return path.endswith(".ipynb")
-

@@ -12,14 +12,10 @@ from __future__ import annotations
 import ast
 import bisect
 import codecs
-import contextlib
 import difflib
 import itertools
 import os
 import re
-import signal
-import tempfile
-import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -37,6 +33,7 @@ from devicelint.analysis import (
 from devicelint.findings import CodeFilter, Edit, Finding
 from devicelint.follow.values import path_of
 from devicelint.source import DecodedSource, decode, parse, split_lines
+from devicelint.writing import FileChanged, signals_deferred, write_atomically  # noqa: F401 (their old home)
 
 
 class UnsafeFixError(RuntimeError):
@@ -670,75 +667,3 @@ def _range(start: int, stop: int) -> str:
     if length == 1:
         return f"{start + 1}"
     return f"{start + 1 if length else start},{length}"
-
-
-class FileChanged(OSError):
-    """The file changed on disk between devicelint's read and its write: the fix is dropped."""
-
-
-@contextlib.contextmanager
-def signals_deferred() -> Iterator[None]:
-    """SIGINT and SIGTERM wait until the block is done (main thread, POSIX): a write is whole
-    and recorded, or not started, and its temporary file never outlives an interrupt."""
-    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
-        yield
-        return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
-
-
-def write_atomically(path: str, data: bytes, expected: bytes | None = None) -> None:
-    """Replace the file's content in one rename: readers see the old or the new file, never half.
-
-    The temporary file lives in the same directory (same filesystem) and gets the
-    original's permission bits (and, where allowed, its owner and group) before the
-    rename. A symbolic link is written through: its target is replaced, the link stays.
-    A file without any write permission bit is read-only for everyone, root included
-    (root passes ``os.access``, and the rename would silently replace the file).
-
-    ``expected``: the content the fix was computed from. The file is read again just
-    before the rename, and if it differs (an editor saved it meanwhile) nothing is written
-    and FileChanged is raised: the user's edit wins.
-    """
-    path = os.path.realpath(path)
-    status = os.stat(path)
-    if not os.access(path, os.W_OK) or not status.st_mode & 0o222:
-        raise PermissionError(13, "Permission denied (read-only file)", path)
-    directory = os.path.dirname(path)
-    with signals_deferred():
-        temp = None
-        try:
-            fd, temp = tempfile.mkstemp(prefix=".devicelint-", suffix=".tmp", dir=directory)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            try:
-                os.chown(temp, status.st_uid, status.st_gid)
-            except OSError:
-                pass  # not allowed (not root, not our group): the file is ours now, as with any rewrite
-            os.chmod(temp, status.st_mode & 0o7777)
-            if expected is not None and not _unchanged(path, status, expected):
-                raise FileChanged(f"{path} changed on disk while it was being fixed; not written (run again)")
-            os.replace(temp, path)
-            temp = None
-        finally:
-            if temp is not None:
-                try:
-                    os.unlink(temp)
-                except OSError:
-                    pass
-
-
-def _unchanged(path: str, before: os.stat_result, expected: bytes) -> bool:
-    try:
-        now = os.stat(path)
-        if (now.st_size, now.st_mtime_ns, now.st_ino) != (before.st_size, before.st_mtime_ns, before.st_ino):
-            return False
-        with open(path, "rb") as handle:
-            return handle.read(len(expected) + 1) == expected
-    except OSError:
-        return False
