@@ -1,10 +1,13 @@
 """Applies fixes to source text, exactly: the one place where fixes are decided.
 
-Every front end that rewrites (``devicelint fix``, the libcst codemod, notebooks) goes
-through ``fix_source`` (a notebook, whose cells are edited one by one, through ``chosen``
-and ``prove``): rule selection, which fixes apply (safe ones; unsafe ones only with
-``--unsafe-fixes``), the proof that the module's AST changed only where fixes may change it,
-and "fix, then analyse again".
+Every front end that rewrites (``devicelint fix``, the libcst codemod, notebooks, whose
+joined cells are one text) goes through ``fix_source``: which fixes apply (safe ones;
+unsafe ones only with ``--unsafe-fixes``; rule selection is CodeFilter.selected), the proof
+that the module's AST changed only where fixes may change it, and "fix, then analyse again".
+
+Each fixed file is read and parsed once: the first analysis keeps its tree, a round's new
+tree is the old one with only the edited top-level statements parsed anew (and proved), and
+that tree is analysed again. The byte splice and the diff come from the edits' spans.
 """
 
 from __future__ import annotations
