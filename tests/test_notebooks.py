@@ -388,3 +388,16 @@ def test_notebook_fix_is_the_fix_of_its_joined_cells(tmp_path, cells, args, pypr
     fixed = notebook.read_bytes()
     devicelint("fix", *args, notebook.name, cwd=tmp_path)
     assert notebook.read_bytes() == fixed
+
+
+@pytest.mark.parametrize(("args", "reported"), [((), True), (("--ignore", "DEV900"), False)])
+@pytest.mark.parametrize("command", ["check", "fix"])
+def test_notebook_code_too_large_is_its_dev900(tmp_path, command, args, reported) -> None:
+    """The DEV900 of a notebook that is not analysed is built and selected where a .py file's is."""
+    big = "# " + "x" * (4 * 2**20) + "\n"  # over MAX_SOURCE_BYTES (4 MiB) of code, in one line
+    path = tmp_path / "big.ipynb"
+    original = _write_with_nbformat(path, _notebook(("code", big), ("code", INVERTED + "\nx = x.to(device)")))
+    result = devicelint(command, *args, path.name, cwd=tmp_path)
+    assert ("big.ipynb:1:1: DEV900 notebook code too large to check" in result.stdout) == reported, result.stdout
+    assert result.returncode == (1 if reported else 0), result.stderr
+    assert path.read_bytes() == original

@@ -37,7 +37,7 @@ from typing import Any
 
 import ast
 
-from devicelint.analysis import MAX_SOURCE_BYTES, Settings, TooComplex, dev900, guarded, refused_finding, syntax_error_finding
+from devicelint.analysis import MAX_SOURCE_BYTES, Settings, TooComplex, dev900, guarded, syntax_error_finding
 from devicelint.findings import CodeFilter, Finding
 from devicelint.report import Reported
 from devicelint.rewrite import UnsafeFixError, analysed_text, fix_source
@@ -408,16 +408,14 @@ def _unreadable(path: str, error: NotebookError, codes: CodeFilter) -> list[Repo
 
 
 def check_notebook_bytes(data: bytes, path: str, settings: Settings, codes: CodeFilter = EVERY_CODE) -> list[Reported]:
+    """Raises TooComplex for code too deep or too large to analyse."""
     if not _may_have_findings(data, settings):
         return []
     try:
         notebook = Notebook(data, path)
     except NotebookError as error:
         return _unreadable(path, error, codes)
-    try:
-        return guarded(lambda: notebook.findings(notebook.units(settings), codes))
-    except TooComplex as error:
-        return [Reported(path, f) for f in codes.selected([refused_finding(str(error))])]
+    return guarded(lambda: notebook.findings(notebook.units(settings), codes))
 
 
 @dataclass(frozen=True)

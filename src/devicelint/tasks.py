@@ -115,7 +115,10 @@ class CheckTask:
         if is_notebook(name):
             from devicelint.notebooks import check_notebook_bytes
 
-            return Outcome(name, tuple(check_notebook_bytes(data, name, self.settings, self.rules.codes_for(name))))
+            try:
+                return Outcome(name, tuple(check_notebook_bytes(data, name, self.settings, self.rules.codes_for(name))))
+            except TooComplex as error:
+                return Outcome(name, _refused(name, str(error), self.rules))
         return self.from_findings(name, analyze_bytes(data, name, self.settings))
 
 
