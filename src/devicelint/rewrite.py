@@ -538,11 +538,6 @@ def _changes(old: str, new: str) -> Iterator[tuple[int, int, str]]:
 _DIFF_LINE = re.compile(r"[^\n]*\n|[^\n]+\Z")
 
 
-def unified_diff(path: str, old: bytes, new: bytes) -> str:
-    """A unified diff that ``patch`` and ``git apply`` accept (of two versions of a file)."""
-    return text_diff(path, decode(old).text, decode(new).text)
-
-
 def text_diff(path: str, old_text: str, new_text: str, changes: Iterable[tuple[int, int, str]] | None = None) -> str:
     """A unified diff that ``patch`` and ``git apply`` accept, as difflib.unified_diff writes it.
 
