@@ -339,3 +339,65 @@ def test_python_view_of_a_cell_magic_is_none() -> None:
 
     assert python_view("%%bash\nls\n") is None
     assert python_view("\n%%time\nx = 1\n") is None
+
+
+# --- a notebook is fixed as its joined cells are: rule selection, unsafe fixes, moved fixes ------
+
+GPU = 'x = x.to("gpu")'
+GPU_FIXED = 'x = x.to("cuda")'
+LOAD = 'y = torch.load(p, map_location="gpu")'
+LOAD_FIXED = 'y = torch.load(p, map_location="cuda")'
+SWAP_CELLS = (INVERTED, "z = z.to(device)")
+SWAP_FIXED = (CORRECTED, "z = z.to(device)")
+MOVE_CELLS = ("from transformers import AutoModel", INVERTED, "model = AutoModel.from_pretrained(p, device_map=device)", "x = x.to(device)")
+MOVE_FIXED = ("from transformers import AutoModel", "", 'model = AutoModel.from_pretrained(p, device_map="auto" if device == "cuda" else device)', "x = x.to(device)")
+PER_FILE_DEV001 = '[tool.devicelint.per-file-ignores]\n"*.ipynb" = ["DEV001"]\n"*.py" = ["DEV001"]\n'
+
+# (case, code cells, fix arguments, pyproject.toml, the cells after the fix, unsafe fixes left out)
+NOTEBOOK_FIXES = [
+    ("safe-only", ("import torch", GPU, LOAD), [], "", ("import torch", GPU_FIXED, LOAD), 1),
+    ("unsafe-fixes", ("import torch", GPU, LOAD), ["--unsafe-fixes"], "", ("import torch", GPU_FIXED, LOAD_FIXED), 0),
+    ("ignore-DEV002", ("import torch", GPU, *SWAP_CELLS), ["--ignore", "DEV002"], "", ("import torch", GPU, *SWAP_FIXED), 0),
+    ("select-DEV001", ("import torch", GPU, *SWAP_CELLS), ["--select", "DEV001"], "", ("import torch", GPU, *SWAP_FIXED), 0),
+    ("select-DEV002", ("import torch", GPU, *SWAP_CELLS), ["--select", "DEV002"], "", ("import torch", GPU_FIXED, *SWAP_CELLS), 0),
+    ("per-file-ignores", ("import torch", GPU, *SWAP_CELLS), [], PER_FILE_DEV001, ("import torch", GPU_FIXED, *SWAP_CELLS), 0),
+    ("ignored-unsafe-is-not-counted", ("import torch", LOAD), ["--ignore", "DEV002"], "", ("import torch", LOAD), 0),
+    ("move-across-cells", MOVE_CELLS, [], "", MOVE_FIXED, 0),
+]
+
+
+@pytest.mark.parametrize(
+    ("cells", "args", "pyproject", "expected", "left_out"), [pytest.param(*case[1:], id=case[0]) for case in NOTEBOOK_FIXES]
+)
+def test_notebook_fix_is_the_fix_of_its_joined_cells(tmp_path, cells, args, pyproject, expected, left_out) -> None:
+    (tmp_path / "pyproject.toml").write_text(pyproject or "[tool.devicelint]\n")
+    notebook = tmp_path / "nb.ipynb"
+    _write_with_nbformat(notebook, _notebook(("markdown", "# title"), *(("code", source) for source in cells)))
+    script = tmp_path / "nb.py"
+    script.write_text("".join(source + "\n" for source in cells))
+    result = devicelint("fix", *args, notebook.name, cwd=tmp_path)
+    assert result.returncode == (1 if left_out else 0), result.stderr  # an unsafe fix left out leaves its finding
+    after = json.loads(notebook.read_text())
+    assert ["".join(cell["source"]) for cell in after["cells"][1:]] == list(expected)
+    hint = f"{left_out} fix available with --unsafe-fixes" if left_out == 1 else "available with --unsafe-fixes"
+    assert (hint in result.stdout + result.stderr) == bool(left_out), result.stdout + result.stderr
+    # The same code as a .py file gets the same fix.
+    assert devicelint("fix", *args, script.name, cwd=tmp_path).returncode == (1 if left_out else 0)
+    assert script.read_text() == "".join(source + "\n" for source in expected if source)
+    # Fixing again changes nothing.
+    fixed = notebook.read_bytes()
+    devicelint("fix", *args, notebook.name, cwd=tmp_path)
+    assert notebook.read_bytes() == fixed
+
+
+@pytest.mark.parametrize(("args", "reported"), [((), True), (("--ignore", "DEV900"), False)])
+@pytest.mark.parametrize("command", ["check", "fix"])
+def test_notebook_code_too_large_is_its_dev900(tmp_path, command, args, reported) -> None:
+    """The DEV900 of a notebook that is not analysed is built and selected where a .py file's is."""
+    big = "# " + "x" * (4 * 2**20) + "\n"  # over MAX_SOURCE_BYTES (4 MiB) of code, in one line
+    path = tmp_path / "big.ipynb"
+    original = _write_with_nbformat(path, _notebook(("code", big), ("code", INVERTED + "\nx = x.to(device)")))
+    result = devicelint(command, *args, path.name, cwd=tmp_path)
+    assert ("big.ipynb:1:1: DEV900 notebook code too large to check" in result.stdout) == reported, result.stdout
+    assert result.returncode == (1 if reported else 0), result.stderr
+    assert path.read_bytes() == original

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 
@@ -101,3 +102,7 @@ class CodeFilter:
             return False
         # The more specific entry wins, as in ruff: --select DEV001 --ignore DEV beats the ignore.
         return not ignored or max(map(len, selected)) > max(map(len, ignored))
+
+    def selected(self, findings: Iterable[Finding]) -> list[Finding]:
+        """The findings these codes let through: rule selection, applied here for every front end."""
+        return [f for f in findings if self.allows(f.code)]

@@ -14,7 +14,9 @@ becomes ``pass`` (``files = ...``), with its continuation lines blank, so line
 numbers stay right. That happens only in cells that do not parse as Python as they
 are (``% value`` continuing an expression is Python).
 
-Fixing rewrites only the ``source`` of the cells that change (a list of lines stays a
+Which fixes apply, and "fix, then analyse again", are rewrite.fix_source's, on the same
+joined text the check reads; this module only translates: cells in, findings and the
+changed cells' code out. Fixing rewrites only the ``source`` of the cells that change (a list of lines stays a
 list, a string stays a string) and keeps everything else byte for byte: the JSON is
 re-serialised with the layout the file already has (indent, key order, separators,
 ``ensure_ascii``, trailing newline), found by re-serialising the unchanged notebook
@@ -33,16 +35,15 @@ import tokenize
 from dataclasses import dataclass, replace
 from typing import Any
 
-from devicelint.analysis import MAX_SOURCE_BYTES, Settings, TooComplex, analyze_text, dev900, guarded, refused_finding, syntax_error_finding
-from devicelint.findings import CodeFilter, Edit, Finding
+import ast
+
+from devicelint.analysis import MAX_SOURCE_BYTES, Settings, TooComplex, dev900, guarded, syntax_error_finding
+from devicelint.findings import CodeFilter, Finding
 from devicelint.report import Reported
-from devicelint.rewrite import UnsafeFixError, apply_edits, chosen, prove, selected
+from devicelint.rewrite import UnsafeFixError, analysed_text, fix_source
 from devicelint.source import parse, split_lines
 
 EVERY_CODE = CodeFilter()
-
-# A notebook's JSON may carry large outputs (images); its code is held to MAX_SOURCE_BYTES.
-MAX_NOTEBOOK_BYTES = 64 * 2**20
 
 
 class NotebookError(ValueError):
@@ -157,6 +158,30 @@ class _Unit:
 
     text: str
     cells: tuple[tuple[_Cell, int], ...]  # each cell with its first line in ``text``
+    findings: tuple[Finding, ...] = ()  # of ``text``, all codes
+    tree: ast.Module | None = None  # of ``text`` when parsed (kept for the fix)
+
+    def after(self, new_text: str, changes: tuple[tuple[int, int, str], ...]) -> _Unit:
+        """The unit of the fixed text: each cell's code with the changes inside it. Raises
+        UnsafeFixError for a change that reaches into another cell."""
+        cells, line, start, k = [], 1, 0, 0
+        for cell, _ in self.cells:
+            end = start + len(cell.code)
+            pieces, cursor = [], start
+            while k < len(changes) and (changes[k][0] < end or changes[k][0] == end == len(self.text)):
+                begin, stop, replacement = changes[k]
+                if stop > end:
+                    raise UnsafeFixError("a fix spans two cells")
+                pieces += [self.text[cursor:begin], replacement]
+                cursor, k = stop, k + 1
+            code = "".join(pieces) + self.text[cursor:end] if pieces else cell.code
+            new_cell = cell if code == cell.code else replace(cell, code=code)
+            cells.append((new_cell, line))
+            line += new_cell.line_count
+            start = end
+        if "".join(cell.code for cell, _ in cells) != new_text:
+            raise UnsafeFixError("the fixed code does not split back into its cells")
+        return _Unit(new_text, tuple(cells))
 
     def locate(self, line: int) -> tuple[_Cell, int]:
         """The cell of a line of ``text``, and the line inside that cell."""
@@ -244,64 +269,52 @@ class Notebook:
                 code += "\n"
             self.cells.append(_Cell(number, source, code, placeholders))
 
-    def units(self, settings: Settings) -> list[tuple[_Unit, list[Finding]]]:
+    def units(self, settings: Settings) -> list[_Unit]:
         """The notebook as one module, with its findings; one unit per cell if it does not parse."""
         text, placed = _module_text(self.cells)
         if len(text) > MAX_SOURCE_BYTES:
             raise TooComplex(f"notebook code too large to check ({len(text) / 2**20:.1f} MiB; the limit is {MAX_SOURCE_BYTES / 2**20:g} MiB)")
-        whole = _Unit(text, placed)
         try:
-            return [(whole, analyze_text(text, self.path, settings))]
+            found, tree = analysed_text(text, self.path, settings)
+            return [_Unit(text, placed, tuple(found), tree)]
         except (SyntaxError, ValueError):
             pass
         units = []
         for cell, _ in placed:
-            unit = _Unit(cell.code, ((cell, 1),))
             try:
-                found = analyze_text(cell.code, self.path, settings)
+                found, tree = analysed_text(cell.code, self.path, settings)
             except (SyntaxError, ValueError) as error:
                 if isinstance(error, ValueError):
                     error = SyntaxError(str(error))  # null bytes
-                found = [syntax_error_finding(error)]
-            units.append((unit, found))
+                found, tree = [syntax_error_finding(error)], None
+            units.append(_Unit(cell.code, ((cell, 1),), tuple(found), tree))
         return units
 
-    def findings(self, units: list[tuple[_Unit, list[Finding]]], codes: CodeFilter) -> list[Reported]:
-        return [unit.reported(self.path, f) for unit, found in units for f in selected(found, codes)]
+    def findings(self, units: list[_Unit], codes: CodeFilter) -> list[Reported]:
+        return [unit.reported(self.path, f) for unit in units for f in codes.selected(unit.findings)]
 
-    def fixed_sources(
-        self, units: list[tuple[_Unit, list[Finding]]], codes: CodeFilter, unsafe_fixes: bool = False
-    ) -> tuple[dict[int, str], list[Reported], list[Reported]]:
-        """{cell number: new source} for the cells the fix changes, the findings it fixes, and
-        those whose unsafe fix is left out. Which fixes apply is rewrite.chosen's decision; each
-        edit is applied to its own cell (a fix may drop a line: later cells do not move)."""
-        changed: dict[int, str] = {}
+    def fixed(self, units: list[_Unit], settings: Settings, codes: CodeFilter, unsafe_fixes: bool, want_diff: bool) -> NotebookFix:
+        """What rewrite.fix_source decides for each unit, translated to cells: the new sources
+        of the cells that change, and the findings at their places in the cells."""
+        sources: dict[int, str] = {}
         fixed: list[Reported] = []
+        remaining: list[Reported] = []
         skipped: list[Reported] = []
-        for unit, found in units:
-            applied, left_out = chosen(selected(found, codes), unsafe_fixes)
-            skipped += [unit.reported(self.path, f) for f in left_out]
-            if not applied:
-                continue
-            by_cell: dict[int, list[Edit]] = {}
-            cells = {cell.number: cell for cell, _ in unit.cells}
-            for finding in applied:
-                for edit in finding.edits:
-                    cell, line = unit.locate(edit.line)
-                    end_cell, _ = unit.locate(edit.end_line)
-                    shift = line - edit.line
-                    if end_cell is not cell and not (edit.end_column == 0 and unit.locate(edit.end_line - 1)[0] is cell):
-                        raise UnsafeFixError("a fix spans two cells")
-                    by_cell.setdefault(cell.number, []).append(replace(edit, line=line, end_line=edit.end_line + shift))
-            new_codes = {cell.number: cell.code for cell, _ in unit.cells}
-            for number, edits in by_cell.items():
-                new_codes[number] = apply_edits(cells[number].code, edits)
-            prove(unit.text, "".join(new_codes[cell.number] for cell, _ in unit.cells))
-            for number in by_cell:
-                if new_codes[number] != cells[number].code:
-                    changed[number] = _restore(cells[number], new_codes[number])
-            fixed += [unit.reported(self.path, f) for f in applied]
-        return changed, fixed, skipped
+        for unit in units:
+            result = fix_source(
+                unit.text, self.path, settings, codes, unsafe_fixes=unsafe_fixes, findings=unit.findings, tree=unit.tree
+            )  # fmt: skip
+            fixed += [unit.reported(self.path, f) for f in result.fixed]
+            after = unit if result.text is None else unit.after(result.text, result.changes or ())
+            remaining += [after.reported(self.path, f) for f in result.remaining]
+            skipped += [after.reported(self.path, f) for f in result.skipped]
+            for (cell, _), (new_cell, _) in zip(unit.cells, after.cells):
+                if new_cell.code != cell.code:
+                    sources[cell.number] = _restore(cell, new_cell.code)
+        if not sources:
+            return NotebookFix(None, remaining=tuple(remaining), skipped=tuple(skipped))
+        diff = self.diff(sources) if want_diff else ""
+        return NotebookFix(self.with_sources(sources), tuple(fixed), tuple(remaining), diff, tuple(skipped))
 
     def with_sources(self, sources: dict[int, str]) -> bytes:
         """The notebook's bytes with those cells' sources replaced, everything else as it was."""
@@ -390,21 +403,19 @@ def _may_have_findings(data: bytes, settings: Settings) -> bool:
     return settings.prescan.matches_bytes(data.replace(b'\\"', b'"'))
 
 
-def _unreadable(path: str, error: NotebookError) -> list[Reported]:
-    return [Reported(path, dev900(str(error), error.line, error.column))]
+def _unreadable(path: str, error: NotebookError, codes: CodeFilter) -> list[Reported]:
+    return [Reported(path, f) for f in codes.selected([dev900(str(error), error.line, error.column)])]
 
 
 def check_notebook_bytes(data: bytes, path: str, settings: Settings, codes: CodeFilter = EVERY_CODE) -> list[Reported]:
+    """Raises TooComplex for code too deep or too large to analyse."""
     if not _may_have_findings(data, settings):
         return []
     try:
         notebook = Notebook(data, path)
     except NotebookError as error:
-        return [r for r in _unreadable(path, error) if codes.allows(r.finding.code)]
-    try:
-        return guarded(lambda: notebook.findings(notebook.units(settings), codes))
-    except TooComplex as error:
-        return [r for r in [Reported(path, refused_finding(str(error)))] if codes.allows(r.finding.code)]
+        return _unreadable(path, error, codes)
+    return guarded(lambda: notebook.findings(notebook.units(settings), codes))
 
 
 @dataclass(frozen=True)
@@ -419,25 +430,12 @@ class NotebookFix:
 def fix_notebook_bytes(
     data: bytes, path: str, settings: Settings, codes: CodeFilter = EVERY_CODE, want_diff: bool = False, unsafe_fixes: bool = False
 ) -> NotebookFix:
-    """Raises UnsafeFixError when the fix cannot be applied exactly (nothing is written then)."""
+    """Raises UnsafeFixError when the fix cannot be applied exactly (nothing is written then),
+    TooComplex for code too deep or too large to analyse."""
     if not _may_have_findings(data, settings):
         return NotebookFix(None)
     try:
         notebook = Notebook(data, path)
     except NotebookError as error:
-        return NotebookFix(None, remaining=tuple(r for r in _unreadable(path, error) if codes.allows(r.finding.code)))
-    units = notebook.units(settings)
-    sources, fixed, skipped = notebook.fixed_sources(units, codes, unsafe_fixes)
-    if not sources:
-        return NotebookFix(None, remaining=tuple(notebook.findings(units, codes)), skipped=tuple(skipped))
-    new_data = notebook.with_sources(sources)
-    # Analyse the result again: positions after the swap, and proof the fix holds.
-    after = Notebook(new_data, path)
-    remaining = after.findings(after.units(settings), codes)
-    left_out = [r for r in remaining if r.finding.unsafe_fix and not unsafe_fixes]
-    return NotebookFix(new_data, tuple(fixed), tuple(remaining), notebook.diff(sources) if want_diff else "", tuple(left_out))
-
-
-def is_notebook(path: str) -> bool:
-    return path.endswith(".ipynb")
-
+        return NotebookFix(None, remaining=tuple(_unreadable(path, error, codes)))
+    return notebook.fixed(notebook.units(settings), settings, codes, unsafe_fixes, want_diff)

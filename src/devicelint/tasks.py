@@ -3,8 +3,11 @@
 The file handling (reading, the atomic write, the one-line errors) lives here once;
 what a file's bytes mean is the engine's business: ``.ipynb`` files go to
 notebooks.py, everything else to analysis.analyze_bytes / rewrite.fix_source_bytes.
-A task is a small picklable object: runner.py sends it to each worker once, then
-only paths travel.
+Rule selection is CodeFilter.selected's, here as everywhere. A task is a small
+picklable object: runner.py sends it to each worker once, then only paths travel.
+
+rewrite and notebooks are imported when first needed (a fix, a notebook): a check of
+Python files, such as pre-commit's one file, does not pay for them.
 """
 
 from __future__ import annotations
@@ -17,13 +20,15 @@ from dataclasses import dataclass, replace
 from devicelint.analysis import SHARED_PROJECT, MAX_SOURCE_BYTES, Settings, TooComplex, analyze_bytes, guarded, refused_finding
 from devicelint.cache import Record, ResultCache
 from devicelint.config import FileRules
+from devicelint.discover import NOTEBOOK_SUFFIX
 from devicelint.findings import Finding
 from devicelint.project import content_digest
-from devicelint.notebooks import MAX_NOTEBOOK_BYTES, check_notebook_bytes, fix_notebook_bytes, is_notebook
 from devicelint.report import Reported
 from devicelint.runner import run_all
-from devicelint.rewrite import UnsafeFixError, fix_source_bytes, signals_deferred, unified_diff, write_atomically
 from devicelint.source import Refused, read_regular_file
+
+# A notebook's JSON may carry large outputs (images); its code is held to MAX_SOURCE_BYTES.
+MAX_NOTEBOOK_BYTES = 64 * 2**20
 
 # Files written by this process, in order, recorded as each rename happens: after an
 # interrupt the command can still say what it wrote (tasks.written).
@@ -45,6 +50,10 @@ class Outcome:
     record: Record | None = None  # check with the persistent cache: what to store for this file
 
 
+def is_notebook(path: str) -> bool:
+    return path.endswith(NOTEBOOK_SUFFIX)
+
+
 def _read(path: str) -> bytes:
     """Regular files only (never block on a FIFO or read /dev/zero), up to the size limit."""
     return read_regular_file(path, MAX_NOTEBOOK_BYTES if is_notebook(path) else MAX_SOURCE_BYTES)
@@ -54,10 +63,9 @@ def _cannot(action: str, error: OSError) -> str:
     return f"cannot {action}: {error.strerror or error}"
 
 
-def _refused(path: str, reason: str, rules: FileRules) -> Outcome:
-    """DEV900 for a file that was not analysed (too large, too deep, not a regular file)."""
-    finding = refused_finding(reason)
-    return Outcome(path, (Reported(path, finding),) if rules.codes_for(path).allows(finding.code) else ())
+def _refused(path: str, reason: str, rules: FileRules) -> tuple[Reported, ...]:
+    """DEV900 for a file that was not analysed (too large, too deep, not a regular file), if selected."""
+    return tuple(Reported(path, f) for f in rules.codes_for(path).selected([refused_finding(reason)]))
 
 
 @dataclass(frozen=True)
@@ -72,7 +80,7 @@ class CheckTask:
         try:
             data = _read(path)
         except Refused as refused:
-            return _refused(path, str(refused), self.rules)
+            return Outcome(path, _refused(path, str(refused), self.rules))
         except OSError as error:
             return Outcome(path, error=_cannot("read", error))
         return self.on_bytes(data, path)
@@ -83,7 +91,7 @@ class CheckTask:
             status = os.stat(path)
             data = _read(path)
         except Refused as refused:
-            return _refused(path, str(refused), self.rules)
+            return Outcome(path, _refused(path, str(refused), self.rules))
         except OSError as error:
             return Outcome(path, error=_cannot("read", error))
         SHARED_PROJECT.recorded = {}
@@ -100,13 +108,17 @@ class CheckTask:
 
     def from_findings(self, name: str, findings: list[Finding]) -> Outcome:
         """What a Python file reports, from all its findings (analysed, or from the cache)."""
-        codes = self.rules.codes_for(name)
-        return Outcome(name, tuple(Reported(name, f) for f in findings if codes.allows(f.code)))
+        return Outcome(name, tuple(Reported(name, f) for f in self.rules.codes_for(name).selected(findings)))
 
     def on_bytes(self, data: bytes, name: str) -> Outcome:
         """Check content reported as ``name`` (a file's, or standard input's)."""
         if is_notebook(name):
-            return Outcome(name, tuple(check_notebook_bytes(data, name, self.settings, self.rules.codes_for(name))))
+            from devicelint.notebooks import check_notebook_bytes
+
+            try:
+                return Outcome(name, tuple(check_notebook_bytes(data, name, self.settings, self.rules.codes_for(name))))
+            except TooComplex as error:
+                return Outcome(name, _refused(name, str(error), self.rules))
         return self.from_findings(name, analyze_bytes(data, name, self.settings))
 
 
@@ -167,30 +179,35 @@ class FixTask:
         try:
             return guarded(self._fix_unguarded, data, name)
         except TooComplex as error:
-            finding = refused_finding(str(error))
-            allowed = self.rules.codes_for(name).allows(finding.code)
-            return _Fixed(None, (), (Reported(name, finding),) if allowed else (), "")
+            return _Fixed(None, (), _refused(name, str(error), self.rules), "")
 
     def _fix_unguarded(self, data: bytes, name: str) -> _Fixed:
         codes = self.rules.codes_for(name)
         if is_notebook(name):
+            from devicelint.notebooks import fix_notebook_bytes
+
             result = fix_notebook_bytes(data, name, self.settings, codes, self.want_diff, self.unsafe_fixes)
             return _Fixed(result.data, result.fixed, result.remaining, result.diff, result.skipped)
-        new_data, decided = fix_source_bytes(data, name, self.settings, codes, self.unsafe_fixes)
-        changed = new_data is not None and new_data != data
+        from devicelint.rewrite import fix_source_bytes
+
+        fixed = fix_source_bytes(data, name, self.settings, codes, self.unsafe_fixes, self.want_diff)
+        decided = fixed.result
         return _Fixed(
-            new_data,
+            fixed.data,
             tuple(Reported(name, f) for f in decided.fixed),
             tuple(Reported(name, f) for f in decided.remaining),
-            unified_diff(name, data, new_data) if changed and self.want_diff else "",  # type: ignore[arg-type]
+            fixed.diff,
             tuple(Reported(name, f) for f in decided.skipped),
         )
 
     def __call__(self, path: str) -> Outcome:
+        from devicelint.rewrite import UnsafeFixError
+        from devicelint.writing import signals_deferred, write_atomically
+
         try:
             data = _read(path)
         except Refused as refused:
-            return _refused(path, str(refused), self.rules)
+            return Outcome(path, _refused(path, str(refused), self.rules))
         except OSError as error:
             return Outcome(path, error=_cannot("read", error))
         try:
@@ -226,6 +243,8 @@ class FixTask:
 
     def on_bytes(self, data: bytes, name: str) -> Outcome:
         """Fix content from standard input; the new content is in ``Outcome.data``, nothing is written."""
+        from devicelint.rewrite import UnsafeFixError
+
         try:
             result = self._fix(data, name)
         except UnsafeFixError as error:
