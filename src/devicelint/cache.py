@@ -28,7 +28,6 @@ import hashlib
 import json
 import os
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 
@@ -191,6 +190,8 @@ class ResultCache:
         """Write the index (merged with what another run wrote meanwhile); never raises."""
         if not self.updated:
             return
+        import tempfile  # only a run that stores something needs it
+
         try:
             os.makedirs(self.directory, exist_ok=True)
             _tag(os.path.dirname(self.directory))

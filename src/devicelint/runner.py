@@ -13,8 +13,6 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Generic, TypeVar
 
-from devicelint.rewrite import signals_deferred
-
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -127,6 +125,8 @@ class Results(Generic[R]):
         # Imported here: a serial run (pre-commit on a few files) does not pay for it.
         from concurrent.futures import ProcessPoolExecutor
         from concurrent.futures.process import BrokenProcessPool
+
+        from devicelint.rewrite import signals_deferred
 
         items = self.items
         size = max(1, min(64, len(items) // (self.jobs * 8)))
