@@ -236,3 +236,26 @@ def test_a_warm_run_over_an_unchanged_tree_writes_nothing(tmp_path: Path, cache:
     write_tree(tmp_path, {"pkg/plain.py": 'import torch\nx = torch.zeros(2).to("gpu")\n'}, age=None)
     assert "DEV002" in same_as_cold("pkg/plain.py", cwd=tmp_path)
     assert index.read_bytes() != before[1]
+
+
+@pytest.mark.parametrize(
+    "layout",
+    [
+        ["a/b/c/x.py"],  # no package
+        ["a/__init__.py", "a/b/__init__.py", "a/b/c/__init__.py", "a/b/c/x.py"],  # nested packages
+        ["a/b/__init__.py", "a/b/c/__init__.py", "a/b/c/x.py", "a/b/d/y.py"],  # a package below a plain folder
+        ["a/__init__.py", "a/my-pkg/__init__.py", "a/my-pkg/x.py"],  # a package name that is no identifier
+        ["a/__init__.py", "a/b/x.py", "a/b/c/__init__.py", "a/b/c/y.py"],  # a gap in the chain
+    ],
+)
+def test_the_import_name_of_an_entry_is_import_roots(tmp_path: Path, layout: list[str]) -> None:
+    """The cache works out the import name of each folder once (an entry is a miss when an
+    ``__init__.py`` above its file comes or goes); it must be project.import_root's."""
+    from devicelint.cache import ResultCache
+    from devicelint.project import import_root
+
+    write_tree(tmp_path, dict.fromkeys(layout, ""))
+    cache = ResultCache(str(tmp_path / "cache"), "key")
+    for name in layout:
+        folder = os.path.dirname(tmp_path / name)
+        assert cache._import_name(str(tmp_path / name)) == import_root(os.path.join(folder, "_.py"))[:2]

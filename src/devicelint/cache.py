@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 from devicelint import __version__
 from devicelint.findings import Edit, Finding, Location
-from devicelint.project import RACY_NS, content_digest, dependency_holds, import_root
+from devicelint.project import RACY_NS, content_digest, dependency_holds
 
 CACHE_ENV = "DEVICELINT_CACHE_DIR"
 FORMAT = 2  # 2: findings carry their fix's applicability
@@ -130,13 +130,14 @@ class ResultCache:
         self.updated: dict[str, list] = {}
         self.now = time.time_ns()
         self._holds: dict[tuple, bool] = {}
-        self._names: dict[str, tuple] = {}
+        self._packages: dict[str, tuple[str, tuple[str, ...]]] = {}
+        self._cwd = os.getcwd()
 
     # -- lookup ------------------------------------------------------------------------
 
     def lookup(self, path: str) -> list[Finding] | None:
         """The findings stored for ``path`` if everything they depend on still holds."""
-        absolute = os.path.abspath(path)
+        absolute = os.path.normpath(os.path.join(self._cwd, path))  # os.path.abspath, one getcwd() a run
         entry = self.entries.get(absolute)
         if entry is None:
             return None
@@ -150,7 +151,7 @@ class ResultCache:
                         return None
             if list(self._import_name(absolute)) != name:
                 return None
-            if not all(self._holds_now(tuple(d)) for d in dependencies):
+            if dependencies and not all(self._holds_now(tuple(d)) for d in dependencies):
                 return None
             result = [_finding(f) for f in findings]
         except (OSError, ValueError, TypeError, IndexError, KeyError):
@@ -160,11 +161,29 @@ class ResultCache:
             self.updated[absolute] = entry  # so that a run over an unchanged tree writes nothing
         return result
 
-    def _import_name(self, path: str) -> tuple:
-        directory = os.path.dirname(path)
-        found = self._names.get(directory)
+    def _import_name(self, path: str) -> tuple[str, str | None]:
+        """``project.import_root(FOLDER/_.py)[:2]`` for the folder of ``path``: where imports of
+        a module there resolve from, and its package. Each folder's ``__init__.py`` is looked
+        at once a run, not once per file below it."""
+        root, packages = self._package(os.path.dirname(path))
+        parts = (*packages, "_")
+        return root, ".".join(parts) if all(p.isidentifier() for p in parts) else None
+
+    def _package(self, directory: str) -> tuple[str, tuple[str, ...]]:
+        """(import root, the package names from it down to ``directory``), as import_root walks
+        up through the folders that hold an ``__init__.py``."""
+        found = self._packages.get(directory)
         if found is None:
-            found = self._names[directory] = import_root(os.path.join(directory, "_.py"))[:2]
+            if os.path.isfile(os.path.join(directory, "__init__.py")):
+                parent, package = os.path.split(directory)
+                if package:
+                    root, packages = self._package(parent)
+                    found = (root, (*packages, package))
+                else:  # an __init__.py in the file system's root
+                    found = (parent, (package,))
+            else:
+                found = (directory, ())
+            self._packages[directory] = found
         return found
 
     def _holds_now(self, dependency: tuple) -> bool:

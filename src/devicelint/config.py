@@ -16,7 +16,7 @@ import re
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 from devicelint.analysis import Settings
@@ -315,4 +315,9 @@ class FileRules:
 
     def codes_for(self, path: str | os.PathLike[str]) -> CodeFilter:
         ignored = self.ignored_for(path)
-        return CodeFilter(tuple(c for c in self.enabled if not c.startswith(ignored)) if ignored else self.enabled)
+        return CodeFilter(tuple(c for c in self.enabled if not c.startswith(ignored))) if ignored else self._all
+
+    @cached_property
+    def _all(self) -> CodeFilter:
+        """The filter of a file no per-file-ignores touch (made once: most files are such)."""
+        return CodeFilter(self.enabled)
