@@ -78,7 +78,9 @@ def discover(paths: Iterable[str | os.PathLike[str]], options: FileOptions | Non
     """Files to check, in a stable order: explicit files first-come, walked files sorted
     (a folder's files, then its subfolders), each file once."""
     options = options or FileOptions()
-    seen: set[tuple[int, int]] = set()  # (device, inode): each real file once
+    # Each real file once: the inodes seen, per device (plain ints, not (device, inode) pairs:
+    # a tenth of the parent's memory on a large tree, and a pool's workers inherit it).
+    seen: dict[int, set[int]] = {}
     result = Discovery()
     for raw in paths:
         if not os.fspath(raw):
@@ -113,9 +115,12 @@ def discover(paths: Iterable[str | os.PathLike[str]], options: FileOptions | Non
         else:
             result.errors.append((path, "no such file or directory"))
             continue
-        for candidate, key, linked_out in candidates:
-            if key not in seen:
-                seen.add(key)
+        for candidate, (device, inode), linked_out in candidates:
+            inodes = seen.get(device)
+            if inodes is None:
+                inodes = seen[device] = set()
+            if inode not in inodes:
+                inodes.add(inode)
                 result.files.append(candidate)
                 if linked_out:
                     result.linked_out.add(candidate)

@@ -275,8 +275,9 @@ with open(report, "w") as handle:
 
 def run_timed(
     argv: list[str], cwd: Path, sample_tree: bool = False, env: dict[str, str] | None = None
-) -> tuple[Sample, float | None]:
-    """Run once: wall time, the largest process's peak RSS, and (if asked) the tree's summed RSS.
+) -> tuple[Sample, float | None, float | None]:
+    """Run once: wall time, the largest process's peak RSS, and (if asked) the tree's summed
+    RSS and summed PSS (proportional set size: a page shared by n processes counts 1/n).
 
     The launcher's ``os.wait4`` gives the command's rusage, whose ru_maxrss covers the command
     and every descendant it waited for: exact and free, but the largest *single* process, not
@@ -299,11 +300,12 @@ def run_timed(
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
             raise
-        tree_peak = None
+        tree_peak = tree_pss = None
         if sampler:
             sampler.stop.set()
             sampler.join()
             tree_peak = sampler.peak / 2**20
+            tree_pss = sampler.peak_pss / 2**20 if sampler.peak_pss else None
         out.seek(0)
         lines = sum(1 for _ in out)
         err.seek(0)
@@ -311,9 +313,9 @@ def run_timed(
         try:
             elapsed, maxrss, code, cpu = Path(report).read_text().split()
         except (OSError, ValueError):
-            return Sample(0.0, 0.0, 0.0, launcher_code or 255, lines, stderr_tail or "the launcher failed"), None
+            return Sample(0.0, 0.0, 0.0, launcher_code or 255, lines, stderr_tail or "the launcher failed"), None, None
     rss_mb = int(maxrss) / (1024 * 1024 if sys.platform == "darwin" else 1024)  # bytes on macOS, KiB on Linux
-    return Sample(float(elapsed), float(cpu), rss_mb, int(code), lines, stderr_tail), tree_peak
+    return Sample(float(elapsed), float(cpu), rss_mb, int(code), lines, stderr_tail), tree_peak, tree_pss
 
 
 class _TreeSampler(threading.Thread):
@@ -322,7 +324,8 @@ class _TreeSampler(threading.Thread):
 
     def __init__(self, pid: int, interval: float = 0.005) -> None:
         super().__init__(daemon=True)
-        self.pid, self.interval, self.peak = pid, interval, 0
+        self.pid, self.interval, self.peak, self.peak_pss = pid, interval, 0, 0
+        self.pss = sys.platform.startswith("linux")  # /proc/PID/smaps_rollup: Linux only
         self.stop = threading.Event()
 
     def run(self) -> None:
@@ -331,17 +334,25 @@ class _TreeSampler(threading.Thread):
         except psutil.Error:
             return
         while not self.stop.is_set():
-            total = 0
+            total = total_pss = 0
             try:
                 procs = root.children(recursive=True)
             except psutil.Error:
                 break
             for proc in procs:
                 try:
-                    total += proc.memory_info().rss
+                    if self.pss:
+                        info = proc.memory_full_info()
+                        total_pss += info.pss
+                    else:
+                        info = proc.memory_info()
+                    total += info.rss
+                except psutil.AccessDenied:
+                    self.pss = False
                 except psutil.Error:
                     pass
             self.peak = max(self.peak, total)
+            self.peak_pss = max(self.peak_pss, total_pss) if self.pss else 0
             self.stop.wait(self.interval)
 
 
@@ -359,6 +370,7 @@ class Command:
     error: str | None = None
     samples: list[Sample] = field(default_factory=list)
     tree_peak_mb: float | None = None
+    tree_pss_mb: float | None = None  # the same run's summed PSS (shared pages counted once)
     failure: str | None = None
     memory_only: bool = False  # too slow for the timed rounds: one run, in the memory pass
 
@@ -565,7 +577,7 @@ def run_all(commands: list[Command], runs: int, cwd: Path) -> None:
                 continue
             if c.failure:
                 continue
-            sample, _ = run_timed(c.argv, cwd, env=c.env)
+            sample, _, _ = run_timed(c.argv, cwd, env=c.env)
             if sample.returncode not in c.ok_codes:
                 c.failure = f"exit {sample.returncode}: {sample.stderr_tail.strip().splitlines()[-1:] or ''}"
             elif "Traceback (most recent call last)" in sample.stderr_tail:
@@ -575,7 +587,7 @@ def run_all(commands: list[Command], runs: int, cwd: Path) -> None:
     log("bench: memory pass (summed RSS of each process tree, sampled; untimed) ...")
     for c in runnable:
         if not c.failure:
-            sample, c.tree_peak_mb = run_timed(c.argv, cwd, sample_tree=True, env=c.env)
+            sample, c.tree_peak_mb, c.tree_pss_mb = run_timed(c.argv, cwd, sample_tree=True, env=c.env)
             if c.memory_only:  # its only run: its time and exit status come from here
                 if sample.returncode not in c.ok_codes:
                     c.failure = f"exit {sample.returncode}: {sample.stderr_tail.strip().splitlines()[-1:] or ''}"
@@ -644,6 +656,12 @@ def python_floor() -> float:
 
 def fmt_s(seconds: float) -> str:
     return f"{seconds:.2f}" if seconds < 100 else f"{seconds:.0f}"
+
+
+def _pss(c: Command) -> str:
+    """The tree's summed PSS, when sampled: what it really occupies (the RSS sum counts the pages a
+    forked pool shares with its parent once per process)."""
+    return f"PSS sum {c.tree_pss_mb:.0f} MB; " if c.tree_pss_mb else ""
 
 
 def verdict(ok: bool | None) -> str:
@@ -776,7 +794,7 @@ def report(args: argparse.Namespace, corpus: Corpus, commands: list[Command], in
     c = by["tenfold"]
     if c.ok and c.tree_peak_mb:
         targets.append((name, (
-            f"{c.tree_peak_mb:.0f} MB summed over the process tree ({c.maxrss:.0f} MB largest process; {len(c.files)} files, "
+            f"{c.tree_peak_mb:.0f} MB summed over the process tree ({_pss(c)}{c.maxrss:.0f} MB largest process; {len(c.files)} files, "
             f"{fmt_s(c.median)} s; one run, sampled every 5 ms: no pairs)"
         ), c.tree_peak_mb <= TARGET_MEMORY_MB))
     else:
@@ -824,7 +842,7 @@ def report(args: argparse.Namespace, corpus: Corpus, commands: list[Command], in
         c = by[key]
         if c.ok:
             tree = c.tree_peak_mb
-            shown = f"{tree:.0f} MB summed over the process tree (one sampled run), {c.maxrss:.0f} MB largest process (max of the runs)" if tree else f"{c.maxrss:.0f} MB largest process (tree sum n/a: no psutil)"
+            shown = f"{tree:.0f} MB summed over the process tree (one sampled run; {_pss(c)}{c.maxrss:.0f} MB largest process, max of the runs)" if tree else f"{c.maxrss:.0f} MB largest process (tree sum n/a: no psutil)"
             targets.append((f"peak memory under 150 MB: {c.label}", shown, (tree or c.maxrss) < TARGET_MEMORY_MB))
         else:
             targets.append((f"peak memory under 150 MB: {c.label}", missing(key), None))
