@@ -134,6 +134,8 @@ def _as_given(path: str) -> str:
         from pathlib import Path
 
         return str(Path(path))
+    if "//" not in path and "/./" not in path and not path.startswith("./") and not path.endswith(("/", "/.")) and path != ".":
+        return path  # already in that form (the usual case: thousands of names from pre-commit)
     root = "//" if path.startswith("//") and not path.startswith("///") else "/" if path.startswith("/") else ""
     return root + "/".join(part for part in path.split("/") if part and part != ".") or "."
 
