@@ -17,13 +17,13 @@ import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from devicelint.analysis import Settings
 from devicelint.findings import RULES, CodeFilter
 from devicelint.globs import PatternSet, absolute
-from devicelint.sinks import SinkSpec
-from devicelint.source import Refused, read_regular_file
+
+if TYPE_CHECKING:
+    from devicelint.analysis import Settings
 
 PYPROJECT = "pyproject.toml"
 _CODE = re.compile(r"DEV[0-9]{0,3}")
@@ -121,6 +121,8 @@ def check_sinks(entries: Iterable[str], what: str) -> tuple[str, ...]:
     entries = tuple(entries)
     for entry in entries:
         try:
+            from devicelint.sinks import SinkSpec  # here: reading a configuration needs no engine
+
             SinkSpec.parse(entry)
         except ValueError as error:
             raise ConfigError(f"{what} entry {entry!r}: {error}") from None
@@ -187,6 +189,8 @@ _MAX_CONFIG_BYTES = 4 * 2**20
 
 
 def _read(path: str, display: str) -> bytes:
+    from devicelint.source import Refused, read_regular_file  # here: most runs read no configuration
+
     try:
         return read_regular_file(path, _MAX_CONFIG_BYTES)
     except Refused as refused:
@@ -266,6 +270,8 @@ def discover_config(start: str | os.PathLike[str] = ".") -> Config:
 
 
 def settings_of(config: Config) -> Settings:
+    from devicelint.analysis import Settings
+
     return Settings.create(config.extra_device_types, config.extra_sinks)
 
 

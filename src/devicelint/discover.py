@@ -25,7 +25,6 @@ from stat import S_ISDIR, S_ISLNK
 from typing import TYPE_CHECKING
 
 from devicelint.globs import PatternSet, absolute
-from devicelint.source import Refused, read_regular_file
 
 if TYPE_CHECKING:
     import pathspec
@@ -183,6 +182,8 @@ def _read_spec(path: str) -> pathspec.GitIgnoreSpec | None:
     if not os.path.lexists(path):
         return None
     import pathspec  # only inside a git repository with .gitignore files
+
+    from devicelint.source import Refused, read_regular_file
 
     try:
         data = read_regular_file(path, _MAX_GITIGNORE_BYTES)
