@@ -131,6 +131,7 @@ class ResultCache:
         self.now = time.time_ns()
         self._holds: dict[tuple, bool] = {}
         self._packages: dict[str, tuple[str, tuple[str, ...]]] = {}
+        self._names: dict[str, list] = {}  # folder -> [import root, name], as entries store it
         self._cwd = os.getcwd()
 
     # -- lookup ------------------------------------------------------------------------
@@ -149,7 +150,7 @@ class ResultCache:
                 with open(absolute, "rb") as handle:
                     if content_digest(handle.read(size + 1)) != digest:
                         return None
-            if list(self._import_name(absolute)) != name:
+            if self._stored_name(absolute) != name:
                 return None
             if dependencies and not all(self._holds_now(tuple(d)) for d in dependencies):
                 return None
@@ -160,6 +161,13 @@ class ResultCache:
             entry[7:] = [self.now // 10**9]  # recently used (pruning keeps these); at most daily,
             self.updated[absolute] = entry  # so that a run over an unchanged tree writes nothing
         return result
+
+    def _stored_name(self, path: str) -> list:
+        folder = os.path.dirname(path)
+        found = self._names.get(folder)
+        if found is None:
+            found = self._names[folder] = list(self._import_name(path))
+        return found
 
     def _import_name(self, path: str) -> tuple[str, str | None]:
         """``project.import_root(FOLDER/_.py)[:2]`` for the folder of ``path``: where imports of
@@ -199,7 +207,7 @@ class ResultCache:
     # -- store -------------------------------------------------------------------------
 
     def store(self, record: Record) -> None:
-        name = list(self._import_name(record.path))
+        name = self._stored_name(record.path)
         self.updated[record.path] = [
             record.mtime_ns, record.size, record.digest, name, record.recorded_at,
             [list(d) for d in record.dependencies], [_plain(f) for f in record.findings], self.now // 10**9,
