@@ -267,3 +267,26 @@ def test_a_run_on_one_file_imports_only_what_it_needs(write, tmp_path, pyproject
     script = _IMPORTED.format(names=_NOT_FOR_ONE_FILE)
     result = run(sys.executable, "-c", script, "check", "--no-cache", "--files", "bug.py", cwd=tmp_path)
     assert result.stdout.splitlines()[-1].split() == ["1", *imported], result.stderr
+
+
+@pytest.mark.parametrize("columns", ["40", "80", "132", "250"])
+@pytest.mark.parametrize("command", [None, "check", "fix", "clean", "rule"])
+def test_help_is_argparse_own_at_any_width(monkeypatch, columns, command) -> None:
+    """cli._HelpFormatter looks the terminal width up only when help is printed; the help (and
+    usage) must be what argparse's own formatter prints at that width."""
+    import argparse
+
+    from devicelint import cli
+
+    monkeypatch.setenv("COLUMNS", columns)
+    ours = cli.build_parser(command)
+    monkeypatch.setattr(cli, "_HelpFormatter", argparse.RawDescriptionHelpFormatter)
+    stock = cli.build_parser(command)
+    if command is None:
+        assert ours.format_help() == stock.format_help()
+        return
+    pick = [action for action in ours._actions if isinstance(action, argparse._SubParsersAction)][0]
+    stock_pick = [action for action in stock._actions if isinstance(action, argparse._SubParsersAction)][0]
+    assert pick.choices[command].prog == f"devicelint {command}"
+    assert pick.choices[command].format_help() == stock_pick.choices[command].format_help()
+    assert pick.choices[command].format_usage() == stock_pick.choices[command].format_usage()

@@ -89,9 +89,30 @@ EXIT_CODES_HELP = """exit codes:
 COMMANDS = ("check", "fix", "clean", "rule")
 
 
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """argparse's, with the terminal's width looked up when help is printed, not when the
+    formatter is made: argparse makes one for every option it adds (to check its metavar),
+    and the width costs an import of shutil (bz2, lzma and zlib with it), 2 ms of a run's
+    start-up. The width is worked out as argparse does it."""
+
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24, width: int | None = None, **options: object) -> None:
+        super().__init__(prog, indent_increment, max_help_position, 80 if width is None else width, **options)  # type: ignore[arg-type]
+        self._terminal_width_wanted = width is None
+        self._max_help_position_asked = max_help_position
+
+    def format_help(self) -> str:
+        if self._terminal_width_wanted:
+            import shutil
+
+            self._width = shutil.get_terminal_size().columns - 2
+            self._max_help_position = min(self._max_help_position_asked, max(self._width - 20, self._indent_increment * 2))
+            self._terminal_width_wanted = False
+        return super().format_help()
+
+
 def _common_options() -> argparse.ArgumentParser:
     """The options check and fix share."""
-    common = argparse.ArgumentParser(add_help=False)
+    common = argparse.ArgumentParser(add_help=False, formatter_class=_HelpFormatter)
     common.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: .); - reads standard input")
     rules = common.add_argument_group("rule selection")
     rules.add_argument("--select", type=_codes, action="extend", metavar="CODES", help="codes or prefixes to report, replacing the configured selection (default: DEV)" + _LIST_NOTE)
@@ -125,7 +146,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The command line; given the ``command`` being run, the other commands get no options
     (only their names and help): argparse's cost per option (a translation lookup, a help
     formatter) is a good part of the start-up of a run on one file."""
-    formatter = argparse.RawDescriptionHelpFormatter
+    formatter = _HelpFormatter
     parser = argparse.ArgumentParser(
         prog="devicelint",
         description="Find placement strategies (\"auto\", \"balanced\") and other invalid strings that reach torch device APIs.",
@@ -133,7 +154,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         formatter_class=formatter,
     )
     parser.add_argument("--version", action="version", version=f"devicelint {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    # prog: what argparse would work out by formatting a usage line (the top level has no positionals).
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", prog="devicelint")
 
     def wanted(name: str) -> bool:
         return command is None or command == name
