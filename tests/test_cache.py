@@ -259,3 +259,24 @@ def test_the_import_name_of_an_entry_is_import_roots(tmp_path: Path, layout: lis
     for name in layout:
         folder = os.path.dirname(tmp_path / name)
         assert cache._import_name(str(tmp_path / name)) == import_root(os.path.join(folder, "_.py"))[:2]
+
+
+@pytest.mark.parametrize("count", [0, 1, 4096, 4097, 9000])
+def test_the_index_file_round_trips_one_entry_a_line(tmp_path: Path, count: int) -> None:
+    """The index is written in batches, one entry a line (read back without parsing the
+    entries); every path (quotes, backslashes, a newline, bytes that are not UTF-8) and every
+    entry comes back, and the body is still one JSON object."""
+    import json
+
+    from devicelint.cache import _read_index, _write_index
+
+    paths = [f'/t/{i}.py' if i % 4 else f'/t/"{i}"\\x\n\udcff.py' for i in range(count)]
+    entries = {path: (i, json.dumps([i, 2, "d", ["/t", "_"], 3, [], [["DEV002", "a,b"]], i])) for i, path in enumerate(paths)}
+    index = tmp_path / "k.cache"
+    with open(index, "wb") as out:
+        _write_index(out, "k", entries)
+    assert _read_index(str(index), "k") == {path: text for path, (_, text) in entries.items()}
+    assert _read_index(str(index), "another key") == {}
+    body = index.read_bytes().partition(b"\n")[2]
+    assert json.loads(body) == {"key": "k", "entries": {path: json.loads(text) for path, (_, text) in entries.items()}}
+    assert body.count(b"\n") == count + 1
