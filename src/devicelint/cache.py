@@ -130,6 +130,7 @@ class ResultCache:
         self.directory = os.path.join(directory, SUBDIR)
         self.key = key
         self.file = os.path.join(self.directory, f"{key}.cache")
+        self._read_as = _identity(self.file)  # the index file as read: another run may replace it
         self.entries: dict[str, str] = _read_index(self.file, key)  # path -> the entry as JSON text
         # What this run stores: (last used, the entry as JSON text). Text, not lists: a tenth of
         # the memory, which matters to the parent of a run over tens of thousands of files.
@@ -233,7 +234,9 @@ class ResultCache:
             os.makedirs(self.directory, exist_ok=True)
             _tag(os.path.dirname(self.directory))
             # Another run's entries stay; ours replace theirs.
-            entries = {path: (_last_used(text), text) for path, text in _read_index(self.file, self.key).items()}
+            unchanged = self._read_as is not None and _identity(self.file) == self._read_as
+            on_disk = self.entries if unchanged else _read_index(self.file, self.key)  # not read twice when no run wrote
+            entries = {path: (_last_used(text), text) for path, text in on_disk.items()}
             entries.update(self.updated)
             if len(entries) > MAX_ENTRIES:
                 entries = dict(sorted(entries.items(), key=lambda item: item[1][0], reverse=True)[:MAX_ENTRIES])
@@ -255,6 +258,16 @@ _decode = json.JSONDecoder().raw_decode  # (value, end): json.loads without its 
 
 def _json(value: object) -> str:
     return json.dumps(value, separators=(",", ":"))  # ASCII: ensure_ascii escapes the rest, lone surrogates too
+
+
+def _identity(path: str) -> tuple[int, int, int] | None:
+    """(inode, size, time) of a file, None if missing: an index is only ever replaced whole (a new
+    inode), so an equal identity means the content read is still there."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_ino, info.st_size, info.st_mtime_ns
 
 
 def _last_used(text: str) -> int:
@@ -283,11 +296,13 @@ def _write_index(out: BinaryIO, key: str, entries: dict[str, tuple[int, str]]) -
         digest.update(data)
         out.write(data)
 
-    last = len(entries) - 1
-    lines = [f"{_json(path)}:{text}{',' if i < last else ''}\n" for i, (path, (_, text)) in enumerate(entries.items())]
     emit(_first_line(key) + "\n")
-    for start in range(0, len(lines), 4096):
-        emit("".join(lines[start : start + 4096]))
+    last, batch = len(entries) - 1, []
+    for i, (path, (_, text)) in enumerate(entries.items()):
+        batch.append(f"{_json(path)}:{text}{',' if i < last else ''}\n")
+        if len(batch) == 4096 or i == last:
+            emit("".join(batch))
+            batch = []
     emit("}}")
     out.flush()
     out.seek(len(header))
