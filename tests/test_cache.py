@@ -236,3 +236,47 @@ def test_a_warm_run_over_an_unchanged_tree_writes_nothing(tmp_path: Path, cache:
     write_tree(tmp_path, {"pkg/plain.py": 'import torch\nx = torch.zeros(2).to("gpu")\n'}, age=None)
     assert "DEV002" in same_as_cold("pkg/plain.py", cwd=tmp_path)
     assert index.read_bytes() != before[1]
+
+
+@pytest.mark.parametrize(
+    "layout",
+    [
+        ["a/b/c/x.py"],  # no package
+        ["a/__init__.py", "a/b/__init__.py", "a/b/c/__init__.py", "a/b/c/x.py"],  # nested packages
+        ["a/b/__init__.py", "a/b/c/__init__.py", "a/b/c/x.py", "a/b/d/y.py"],  # a package below a plain folder
+        ["a/__init__.py", "a/my-pkg/__init__.py", "a/my-pkg/x.py"],  # a package name that is no identifier
+        ["a/__init__.py", "a/b/x.py", "a/b/c/__init__.py", "a/b/c/y.py"],  # a gap in the chain
+    ],
+)
+def test_the_import_name_of_an_entry_is_import_roots(tmp_path: Path, layout: list[str]) -> None:
+    """The cache works out the import name of each folder once (an entry is a miss when an
+    ``__init__.py`` above its file comes or goes); it must be project.import_root's."""
+    from devicelint.cache import ResultCache
+    from devicelint.project import import_root
+
+    write_tree(tmp_path, dict.fromkeys(layout, ""))
+    cache = ResultCache(str(tmp_path / "cache"), "key")
+    for name in layout:
+        folder = os.path.dirname(tmp_path / name)
+        assert cache._import_name(str(tmp_path / name)) == import_root(os.path.join(folder, "_.py"))[:2]
+
+
+@pytest.mark.parametrize("count", [0, 1, 4096, 4097, 9000])
+def test_the_index_file_round_trips_one_entry_a_line(tmp_path: Path, count: int) -> None:
+    """The index is written in batches, one entry a line (read back without parsing the
+    entries); every path (quotes, backslashes, a newline, bytes that are not UTF-8) and every
+    entry comes back, and the body is still one JSON object."""
+    import json
+
+    from devicelint.cache import _read_index, _write_index
+
+    paths = [f'/t/{i}.py' if i % 4 else f'/t/"{i}"\\x\n\udcff.py' for i in range(count)]
+    entries = {path: (i, json.dumps([i, 2, "d", ["/t", "_"], 3, [], [["DEV002", "a,b"]], i])) for i, path in enumerate(paths)}
+    index = tmp_path / "k.cache"
+    with open(index, "wb") as out:
+        _write_index(out, "k", entries)
+    assert _read_index(str(index), "k") == {path: text for path, (_, text) in entries.items()}
+    assert _read_index(str(index), "another key") == {}
+    body = index.read_bytes().partition(b"\n")[2]
+    assert json.loads(body) == {"key": "k", "entries": {path: json.loads(text) for path, (_, text) in entries.items()}}
+    assert body.count(b"\n") == count + 1

@@ -234,3 +234,59 @@ def test_output_is_machine_readable_json(write) -> None:
     result = devicelint("check", "--format", "json", path)
     assert result.returncode == 1
     assert isinstance(json.loads(result.stdout), list)
+
+
+# Start-up (issue 16: one file in 0.1 s): what a run on one file must not import. Each of
+# these is only needed by something that run does not do: a configuration file (tomllib),
+# SARIF (urllib, pathlib), a process pool (concurrent.futures).
+_NOT_FOR_ONE_FILE = ("tomllib", "pathlib", "urllib.parse", "concurrent.futures")
+_IMPORTED = """
+import sys
+from devicelint.cli import main
+code = main(sys.argv[1:])
+print(code, *sorted(m for m in {names!r} if m in sys.modules))
+"""
+
+
+@pytest.mark.parametrize(
+    ("pyproject", "imported"),
+    [
+        (None, ()),
+        ('[tool.ruff]\nline-length = 99\n', ()),  # not ours: not parsed
+        ("[tool.devicelint]\n", ("tomllib",)),  # the check can fail: reading a configuration imports tomllib
+    ],
+)
+def test_a_run_on_one_file_imports_only_what_it_needs(write, tmp_path, pyproject, imported) -> None:
+    import sys
+
+    from helpers import run
+
+    if pyproject is not None:
+        write("pyproject.toml", pyproject)
+    write("bug.py", BUGGY)
+    script = _IMPORTED.format(names=_NOT_FOR_ONE_FILE)
+    result = run(sys.executable, "-c", script, "check", "--no-cache", "--files", "bug.py", cwd=tmp_path)
+    assert result.stdout.splitlines()[-1].split() == ["1", *imported], result.stderr
+
+
+@pytest.mark.parametrize("columns", ["40", "80", "132", "250"])
+@pytest.mark.parametrize("command", [None, "check", "fix", "clean", "rule"])
+def test_help_is_argparse_own_at_any_width(monkeypatch, columns, command) -> None:
+    """cli._HelpFormatter looks the terminal width up only when help is printed; the help (and
+    usage) must be what argparse's own formatter prints at that width."""
+    import argparse
+
+    from devicelint import cli
+
+    monkeypatch.setenv("COLUMNS", columns)
+    ours = cli.build_parser(command)
+    monkeypatch.setattr(cli, "_HelpFormatter", argparse.RawDescriptionHelpFormatter)
+    stock = cli.build_parser(command)
+    if command is None:
+        assert ours.format_help() == stock.format_help()
+        return
+    pick = [action for action in ours._actions if isinstance(action, argparse._SubParsersAction)][0]
+    stock_pick = [action for action in stock._actions if isinstance(action, argparse._SubParsersAction)][0]
+    assert pick.choices[command].prog == f"devicelint {command}"
+    assert pick.choices[command].format_help() == stock_pick.choices[command].format_help()
+    assert pick.choices[command].format_usage() == stock_pick.choices[command].format_usage()

@@ -183,6 +183,27 @@ def test_malformed_pyproject_above_is_an_error_too(write, tmp_path) -> None:
 
 
 @pytest.mark.parametrize(
+    ("pyproject", "found"),
+    [
+        # Not parsed, so not judged: it cannot configure devicelint (a broken one is some other tool's business).
+        ('[tool.black\nline-length = 1\n', False),
+        ('[tool.ruff]\nselect = ["E"]\n', False),
+        # The table, spelled in ways the prefilter must still see.
+        ('[tool."\\u0064evicelint"]\nselect = ["DEV002"]\n', True),
+        ("[tool]\ndevicelint = { select = ['DEV002'] }\n", True),
+        ('tool.devicelint.select = ["DEV002"]\n', True),
+    ],
+)
+def test_a_pyproject_is_read_only_when_it_can_name_devicelint(write, tmp_path, pyproject, found) -> None:
+    write("pyproject.toml", pyproject)
+    write("bug.py", TWO_RULES)
+    result = devicelint("check", "--format", "json", "bug.py", cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    codes = sorted(item["code"] for item in json.loads(result.stdout))
+    assert codes == (["DEV002"] if found else ["DEV001", "DEV002"])
+
+
+@pytest.mark.parametrize(
     ("flags", "message"),
     [
         (("--extra-sinks", "mylib.place:1x"), "devicelint: error: --extra-sinks entry 'mylib.place:1x': invalid sink argument"),

@@ -217,3 +217,19 @@ def test_unreadable_file_is_reported_and_skipped(tmp_path, write) -> None:
     assert "b_secret.py: error: cannot read: Permission denied" in result.stderr
     assert "c_locked: error: cannot read directory: Permission denied" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_paths_are_shown_as_pathlib_shows_them() -> None:
+    """A named path is reported as ``str(pathlib.Path(path))`` ("./a.py" as "a.py"), worked out
+    without importing pathlib: every path of up to four pieces agrees."""
+    import itertools
+    from pathlib import Path
+
+    from devicelint.discover import _as_given
+
+    pieces = ["", "/", "//", "///", ".", "..", "./", "/./", "a", "b.py", ".x"]
+    for count in range(1, 5):
+        for combination in itertools.product(pieces, repeat=count):
+            path = "".join(combination)
+            if path:
+                assert _as_given(path) == str(Path(path)), path

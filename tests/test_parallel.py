@@ -68,3 +68,19 @@ def test_statistics_and_fix_check_agree(tree) -> None:
         serial = devicelint(*args, "--jobs", "1", ".", cwd=tree)
         parallel = devicelint(*args, "--jobs", "3", ".", cwd=tree)
         assert (serial.returncode, serial.stdout) == (parallel.returncode, parallel.stdout), args
+
+
+def test_the_pool_keeps_a_bounded_window_of_chunks_in_order() -> None:
+    """runner.Results: results in input order, and the parent never holds more than a window
+    of submitted chunks (their results and queued work), however many files a run has."""
+    from devicelint import runner
+
+    items = list(range(20_000))  # 313 chunks of 64
+    results = runner.Results(abs, items, jobs=2)  # a real pool: abs is picklable
+    assert results.jobs == 2
+    seen, most = [], 0
+    for value in results:
+        seen.append(value)
+        most = max(most, len(results.pending))
+    assert seen == items
+    assert 0 < most <= results.jobs * runner._CHUNKS_AHEAD < len(items) // 64

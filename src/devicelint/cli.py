@@ -20,9 +20,9 @@ import sys
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
-from devicelint import __version__, tasks
-from devicelint.analysis import Settings
+from devicelint import __version__
 from devicelint.config import (
     Config,
     ConfigError,
@@ -41,11 +41,11 @@ from devicelint.findings import RULES
 from devicelint.globs import PatternSet, absolute
 from devicelint.report import FORMATS, STATISTICS_FORMATS, Reported, RunError, shown, unsafe_hint
 from devicelint.runner import Progress, WorkerCrashed, run_all
-from devicelint.rewrite import write_atomically
-from devicelint.tasks import CachedCheck, CheckTask, FixTask, Outcome
-from devicelint.cache import ResultCache, fingerprint, settings_key
-from devicelint.cache import clean as clean_cache
-from devicelint.cache import directory_for as cache_directory
+
+if TYPE_CHECKING:
+    from devicelint.analysis import Settings
+    from devicelint.cache import ResultCache
+    from devicelint.tasks import CheckTask, FixTask, Outcome
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -86,18 +86,33 @@ EXIT_CODES_HELP = """exit codes:
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
-    formatter = argparse.RawDescriptionHelpFormatter
-    parser = argparse.ArgumentParser(
-        prog="devicelint",
-        description="Find placement strategies (\"auto\", \"balanced\") and other invalid strings that reach torch device APIs.",
-        epilog=EXIT_CODES_HELP,
-        formatter_class=formatter,
-    )
-    parser.add_argument("--version", action="version", version=f"devicelint {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+COMMANDS = ("check", "fix", "clean", "rule")
 
-    common = argparse.ArgumentParser(add_help=False)
+
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """argparse's, with the terminal's width looked up when help is printed, not when the
+    formatter is made: argparse makes one for every option it adds (to check its metavar),
+    and the width costs an import of shutil (bz2, lzma and zlib with it), 2 ms of a run's
+    start-up. The width is worked out as argparse does it."""
+
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24, width: int | None = None, **options: object) -> None:
+        super().__init__(prog, indent_increment, max_help_position, 80 if width is None else width, **options)  # type: ignore[arg-type]
+        self._terminal_width_wanted = width is None
+        self._max_help_position_asked = max_help_position
+
+    def format_help(self) -> str:
+        if self._terminal_width_wanted:
+            import shutil
+
+            self._width = shutil.get_terminal_size().columns - 2
+            self._max_help_position = min(self._max_help_position_asked, max(self._width - 20, self._indent_increment * 2))
+            self._terminal_width_wanted = False
+        return super().format_help()
+
+
+def _common_options() -> argparse.ArgumentParser:
+    """The options check and fix share."""
+    common = argparse.ArgumentParser(add_help=False, formatter_class=_HelpFormatter)
     common.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: .); - reads standard input")
     rules = common.add_argument_group("rule selection")
     rules.add_argument("--select", type=_codes, action="extend", metavar="CODES", help="codes or prefixes to report, replacing the configured selection (default: DEV)" + _LIST_NOTE)
@@ -124,33 +139,64 @@ def build_parser() -> argparse.ArgumentParser:
     output.add_argument("--exit-zero", action="store_true", help="exit 0 even when problems are found (errors still exit 2)")
     common.add_argument("--jobs", "-j", type=_jobs, default=0, metavar="N", help="worker processes (default: all cores)")
     common.add_argument("--no-cache", action="store_true", help="neither read nor write the persistent cache of check results")
+    return common
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The command line; given the ``command`` being run, the other commands get no options
+    (only their names and help): argparse's cost per option (a translation lookup, a help
+    formatter) is a good part of the start-up of a run on one file."""
+    formatter = _HelpFormatter
+    parser = argparse.ArgumentParser(
+        prog="devicelint",
+        description="Find placement strategies (\"auto\", \"balanced\") and other invalid strings that reach torch device APIs.",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=formatter,
+    )
+    parser.add_argument("--version", action="version", version=f"devicelint {__version__}")
+    # prog: what argparse would work out by formatting a usage line (the top level has no positionals).
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", prog="devicelint")
+
+    def wanted(name: str) -> bool:
+        return command is None or command == name
+
+    def bare(name: str) -> dict[str, object]:
+        return {} if wanted(name) else {"add_help": False}  # not run: its name and help line suffice
+
+    common = [_common_options()] if wanted("check") or wanted("fix") else []
 
     check = commands.add_parser(
-        "check", parents=[common], help="report problems", description="Report problems.", epilog=EXIT_CODES_HELP, formatter_class=formatter
-    )
-    check.add_argument("--statistics", action="store_true", help="show the number of problems per code instead of each problem (text or json)")
+        "check", parents=common if wanted("check") else [], help="report problems", description="Report problems.",
+        epilog=EXIT_CODES_HELP, formatter_class=formatter, **bare("check"),
+    )  # fmt: skip
+    if wanted("check"):
+        check.add_argument("--statistics", action="store_true", help="show the number of problems per code instead of each problem (text or json)")
 
     fix = commands.add_parser(
         "fix",
-        parents=[common],
+        parents=common if wanted("fix") else [],
         help="fix DEV001 in place",
         description="Rewrite inverted device conditionals (DEV001) in place.",
         epilog=EXIT_CODES_HELP,
         formatter_class=formatter,
+        **bare("fix"),
     )
-    mode = fix.add_mutually_exclusive_group()
-    mode.add_argument("--diff", action="store_true", help="print a unified diff and write nothing")
-    mode.add_argument("--check", action="store_true", help="write nothing; exit 1 if a file would change")
-    fix.add_argument("--exit-non-zero-on-fix", action="store_true", help="exit 1 when a file was changed")
-    fix.add_argument("--unsafe-fixes", action="store_true", help="also apply unsafe fixes (they change something besides the crash; each finding says what)")
+    if wanted("fix"):
+        mode = fix.add_mutually_exclusive_group()
+        mode.add_argument("--diff", action="store_true", help="print a unified diff and write nothing")
+        mode.add_argument("--check", action="store_true", help="write nothing; exit 1 if a file would change")
+        fix.add_argument("--exit-non-zero-on-fix", action="store_true", help="exit 1 when a file was changed")
+        fix.add_argument("--unsafe-fixes", action="store_true", help="also apply unsafe fixes (they change something besides the crash; each finding says what)")
 
-    clean = commands.add_parser("clean", help="remove the cache", description="Remove the persistent cache of check results.")
-    clean.add_argument("--config", metavar="PATH", help="the configuration file whose cache-dir to clean")
-    clean.add_argument("--isolated", action="store_true", help="ignore every configuration file")
+    clean = commands.add_parser("clean", help="remove the cache", description="Remove the persistent cache of check results.", **bare("clean"))
+    if wanted("clean"):
+        clean.add_argument("--config", metavar="PATH", help="the configuration file whose cache-dir to clean")
+        clean.add_argument("--isolated", action="store_true", help="ignore every configuration file")
 
-    rule = commands.add_parser("rule", help="show a rule's documentation", description="Show a rule's documentation.")
-    rule.add_argument("code", nargs="?", metavar="CODE", help="e.g. DEV001")
-    rule.add_argument("--all", action="store_true", help="every rule's documentation")
+    rule = commands.add_parser("rule", help="show a rule's documentation", description="Show a rule's documentation.", **bare("rule"))
+    if wanted("rule"):
+        rule.add_argument("code", nargs="?", metavar="CODE", help="e.g. DEV001")
+        rule.add_argument("--all", action="store_true", help="every rule's documentation")
     return parser
 
 
@@ -193,10 +239,10 @@ def _merge(args: argparse.Namespace) -> Run:
     # Patterns from the file are relative to its directory, from the command line to the current one.
     here = absolute(".")
     if args.exclude is not None:
-        exclude = PatternSet.compile(args.exclude, here)
+        exclude = PatternSet.of(args.exclude, here)
     else:
-        exclude = PatternSet.compile(config.exclude if config.exclude is not None else DEFAULT_EXCLUDES, config.root)
-    exclude = exclude + PatternSet.compile(config.extend_exclude, config.root) + PatternSet.compile(args.extend_exclude or (), here)
+        exclude = PatternSet.of(config.exclude if config.exclude is not None else DEFAULT_EXCLUDES, config.root)
+    exclude = exclude + PatternSet.of(config.extend_exclude, config.root) + PatternSet.of(args.extend_exclude or (), here)
     files = FileOptions(
         exclude=exclude,
         respect_gitignore=config.respect_gitignore if args.respect_gitignore is None else args.respect_gitignore,
@@ -267,6 +313,8 @@ def _emit(args: argparse.Namespace, text: str, inputs: Sequence[str] = ()) -> No
             os.makedirs(directory, exist_ok=True)
         data = text.encode("utf-8", "surrogateescape")
         if os.path.isfile(target):
+            from devicelint.rewrite import write_atomically
+
             write_atomically(target, data)
         else:
             with open(target, "wb") as handle:
@@ -286,6 +334,8 @@ def _outcomes(
     args: argparse.Namespace, run: Run, task: CheckTask | FixTask, errors: list[RunError]
 ) -> tuple[int, Iterable[Outcome], list[str]]:
     """(how many files, their outcomes in order, the files)."""
+    from devicelint.tasks import CachedCheck, CheckTask, FixTask, Outcome
+
     name = _stdin_name(args)
     if name is not None:
         data = _read_stdin()
@@ -304,8 +354,10 @@ def _outcomes(
 def _open_cache(run: Run) -> ResultCache | None:
     """The persistent cache of check results; None (no cache) when devicelint's own files
     cannot be read to fingerprint them."""
+    from devicelint.cache import ResultCache, directory_for, fingerprint, settings_key
+
     try:
-        return ResultCache(cache_directory(run.config.cache_dir, run.config.root), fingerprint(settings_key(run.settings)))
+        return ResultCache(directory_for(run.config.cache_dir, run.config.root), fingerprint(settings_key(run.settings)))
     except OSError:
         return None
 
@@ -341,6 +393,8 @@ def _renderer(args: argparse.Namespace) -> Callable[..., str]:
 
 
 def run_check(args: argparse.Namespace) -> int:
+    from devicelint.tasks import CheckTask
+
     run = _merge(args)
     render = _renderer(args)
     errors: list[RunError] = []
@@ -361,6 +415,9 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_fix(args: argparse.Namespace) -> int:
+    from devicelint import tasks
+    from devicelint.tasks import FixTask, Outcome
+
     run = _merge(args)
     if args.diff and args.format != "text":
         raise UsageError("--diff prints a diff: it takes no --format")
@@ -507,9 +564,11 @@ _signal_exit = 130
 
 
 def run_clean(args: argparse.Namespace) -> int:
+    from devicelint.cache import clean, directory_for
+
     config = _load_config(args)
-    directory = cache_directory(config.cache_dir, config.root)
-    removed = clean_cache(directory)
+    directory = directory_for(config.cache_dir, config.root)
+    removed = clean(directory)
     print(f"{'removed the cache at' if removed else 'no cache at'} {directory}", file=sys.stderr)
     return EXIT_CLEAN
 
@@ -523,8 +582,10 @@ def _terminate(signum: int, frame: object) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    # The command comes first (the top level has only --help and --version).
+    parser = build_parser(arguments[0] if arguments and arguments[0] in COMMANDS else None)
+    args = parser.parse_args(arguments)
     for name in _LIST_FLAGS:
         if isinstance(getattr(args, name, None), list):
             setattr(args, name, tuple(getattr(args, name)))

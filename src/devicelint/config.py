@@ -16,20 +16,14 @@ import re
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
-from pathlib import Path
-from typing import Any
+from functools import cached_property, lru_cache
+from typing import TYPE_CHECKING, Any
 
-from devicelint.analysis import Settings
 from devicelint.findings import RULES, CodeFilter
 from devicelint.globs import PatternSet, absolute
-from devicelint.sinks import SinkSpec
-from devicelint.source import Refused, read_regular_file
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+if TYPE_CHECKING:
+    from devicelint.analysis import Settings
 
 PYPROJECT = "pyproject.toml"
 _CODE = re.compile(r"DEV[0-9]{0,3}")
@@ -127,6 +121,8 @@ def check_sinks(entries: Iterable[str], what: str) -> tuple[str, ...]:
     entries = tuple(entries)
     for entry in entries:
         try:
+            from devicelint.sinks import SinkSpec  # here: reading a configuration needs no engine
+
             SinkSpec.parse(entry)
         except ValueError as error:
             raise ConfigError(f"{what} entry {entry!r}: {error}") from None
@@ -180,28 +176,51 @@ def config_from_table(table: dict[str, Any], source: str, root: str, where: str)
     )
 
 
-def _display(path: Path) -> str:
+def _display(path: str) -> str:
     """A path for messages: relative to the current directory when it is below it."""
     try:
-        return os.path.relpath(path) if not os.path.relpath(path).startswith("..") else str(path)
+        relative = os.path.relpath(path)
     except ValueError:  # another drive (Windows)
-        return str(path)
+        return path
+    return relative if not relative.startswith("..") else path
 
 
 _MAX_CONFIG_BYTES = 4 * 2**20
 
 
-def _read_toml(path: Path, display: str) -> dict[str, Any]:
+def _read(path: str, display: str) -> bytes:
+    from devicelint.source import Refused, read_regular_file  # here: most runs read no configuration
+
     try:
-        return tomllib.loads(read_regular_file(path, _MAX_CONFIG_BYTES).decode("utf-8"))
+        return read_regular_file(path, _MAX_CONFIG_BYTES)
     except Refused as refused:
         raise ConfigError(f"{display}: cannot read: {refused}") from None
     except OSError as error:
         raise ConfigError(f"{display}: cannot read: {error.strerror or error}") from None
+
+
+def _parse_toml(data: bytes, display: str) -> dict[str, Any]:
+    # Imported here: most runs find no configuration file, or one that is not ours.
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+    try:
+        return tomllib.loads(data.decode("utf-8"))
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{display}: invalid TOML: {error}") from None
     except UnicodeDecodeError as error:
         raise ConfigError(f"{display}: invalid TOML: not UTF-8 ({error.reason})") from None
+
+
+def _read_toml(path: str, display: str) -> dict[str, Any]:
+    return _parse_toml(_read(path, display), display)
+
+
+def _may_configure_devicelint(data: bytes) -> bool:
+    """False when the file cannot hold a ``[tool.devicelint]`` table, without parsing it: the
+    name is nowhere in it, not even spelled with escapes (a quoted key may use \\u escapes)."""
+    return b"devicelint" in data or b"\\u" in data or b"\\U" in data
 
 
 def _devicelint_table(document: dict[str, Any], display: str) -> dict[str, Any] | None:
@@ -217,24 +236,31 @@ def _devicelint_table(document: dict[str, Any], display: str) -> dict[str, Any] 
 def load_file(path: str | os.PathLike[str], display: str | None = None) -> Config:
     """The configuration in ``path``: ``[tool.devicelint]`` of a pyproject.toml, or the top-level
     table of any other TOML file (``--config devicelint.toml``)."""
-    path = Path(path)
+    path = os.fspath(path)
     display = display if display is not None else _display(path)
     document = _read_toml(path, display)
-    root = absolute(path.parent)
-    if path.name == PYPROJECT:
+    root = absolute(os.path.dirname(absolute(path)))
+    if os.path.basename(path) == PYPROJECT:
         table = _devicelint_table(document, display)
         return config_from_table(table or {}, display, root, f"{display}: [tool.devicelint] ")
     return config_from_table(document, display, root, f"{display}: ")
 
 
-def find_config_file(start: str | os.PathLike[str]) -> Path | None:
-    """The nearest pyproject.toml with a ``[tool.devicelint]`` table, from ``start`` upward."""
-    directory = Path(absolute(start))
-    for candidate_dir in (directory, *directory.parents):
-        candidate = candidate_dir / PYPROJECT
-        if candidate.is_file() and _devicelint_table(_read_toml(candidate, _display(candidate)), _display(candidate)) is not None:
-            return candidate
-    return None
+def find_config_file(start: str | os.PathLike[str]) -> str | None:
+    """The nearest pyproject.toml with a ``[tool.devicelint]`` table, from ``start`` upward.
+    A pyproject.toml that does not name devicelint is not parsed (nor judged)."""
+    directory = absolute(start)
+    while True:
+        candidate = os.path.join(directory, PYPROJECT)
+        if os.path.isfile(candidate):
+            display = _display(candidate)
+            data = _read(candidate, display)
+            if _may_configure_devicelint(data) and _devicelint_table(_parse_toml(data, display), display) is not None:
+                return candidate
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            return None
+        directory = parent
 
 
 def discover_config(start: str | os.PathLike[str] = ".") -> Config:
@@ -244,6 +270,8 @@ def discover_config(start: str | os.PathLike[str] = ".") -> Config:
 
 
 def settings_of(config: Config) -> Settings:
+    from devicelint.analysis import Settings
+
     return Settings.create(config.extra_device_types, config.extra_sinks)
 
 
@@ -273,7 +301,7 @@ class FileRules:
     def create(
         cls, enabled: tuple[str, ...], per_file_ignores: Iterable[tuple[str, tuple[str, ...]]], root: str
     ) -> FileRules:
-        compiled = tuple((PatternSet.compile([glob], root), codes) for glob, codes in per_file_ignores)
+        compiled = tuple((PatternSet.of([glob], root), codes) for glob, codes in per_file_ignores)
         return cls(enabled, compiled)
 
     @classmethod
@@ -293,4 +321,9 @@ class FileRules:
 
     def codes_for(self, path: str | os.PathLike[str]) -> CodeFilter:
         ignored = self.ignored_for(path)
-        return CodeFilter(tuple(c for c in self.enabled if not c.startswith(ignored)) if ignored else self.enabled)
+        return CodeFilter(tuple(c for c in self.enabled if not c.startswith(ignored))) if ignored else self._all
+
+    @cached_property
+    def _all(self) -> CodeFilter:
+        """The filter of a file no per-file-ignores touch (made once: most files are such)."""
+        return CodeFilter(self.enabled)

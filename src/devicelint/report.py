@@ -11,11 +11,9 @@ from __future__ import annotations
 import json
 import os
 import re
-import urllib.parse
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from devicelint import __version__
 from devicelint.findings import RULES, Finding
@@ -187,12 +185,21 @@ SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schem
 
 def _artifact(path: str) -> dict[str, str]:
     """The file as a URI relative to the current directory (%SRCROOT%), or absolute when outside it."""
+    import urllib.parse  # here and below: only SARIF needs them, and a text report's start-up would pay
+    from pathlib import Path
+
     absolute = os.path.abspath(path)
     relative = os.path.relpath(absolute)
     if relative.startswith(".."):
         return {"uri": Path(absolute).as_uri()}
     # Percent-encoded bytes: a name that is not UTF-8 is still a valid URI.
     return {"uri": urllib.parse.quote(os.fsencode(Path(relative).as_posix())), "uriBaseId": "%SRCROOT%"}
+
+
+def _directory_uri(path: str) -> str:
+    from pathlib import Path
+
+    return Path(path).as_uri() + "/"
 
 
 def _region(line: int, column: int, end_line: int, end_column: int) -> dict[str, int]:
@@ -304,7 +311,7 @@ def sarif_log(results: Sequence[Reported], errors: Sequence[RunError] = ()) -> d
                         "rules": [_sarif_rule(code) for code in codes],
                     }
                 },
-                "originalUriBaseIds": {"%SRCROOT%": {"uri": Path(os.getcwd()).as_uri() + "/"}},
+                "originalUriBaseIds": {"%SRCROOT%": {"uri": _directory_uri(os.getcwd())}},
                 "columnKind": "unicodeCodePoints",
                 "invocations": [invocation],
                 "results": [_sarif_result(item, rule_index) for item in results],

@@ -6,14 +6,14 @@ small results; the settings are sent to each worker once, at start-up.
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import sys
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Generic, TypeVar
-
-from devicelint.rewrite import signals_deferred
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -25,6 +25,10 @@ _SERIAL_BELOW = 64
 # the machine can hold.
 _FILES_PER_WORKER = 8
 _WORKERS_PER_CORE = 4
+# Chunks submitted ahead of the one being handed out, per worker: enough to keep every
+# worker busy past a slow chunk, few enough that the parent never holds the results (or
+# the queued work) of a whole large run.
+_CHUNKS_AHEAD = 64
 
 _worker_task: Callable | None = None
 _worker_busy = False
@@ -117,8 +121,7 @@ class Results(Generic[R]):
         self.items = items
         self.jobs = 1 if len(items) < _SERIAL_BELOW else worker_count(jobs, len(items))
         self.pool: Any = None
-        self.futures: list[Any] = []
-        self.next = 0  # the first future not yet handed out
+        self.pending: deque[Any] = deque()  # futures submitted and not yet handed out, in order
 
     def __iter__(self) -> Iterator[R]:
         if self.jobs == 1:
@@ -128,17 +131,27 @@ class Results(Generic[R]):
         from concurrent.futures import ProcessPoolExecutor
         from concurrent.futures.process import BrokenProcessPool
 
+        from devicelint.rewrite import signals_deferred
+
         items = self.items
         size = max(1, min(64, len(items) // (self.jobs * 8)))
-        try:
+        starts = iter(range(0, len(items), size))
+
+        def submit(count: int) -> None:
             # Not interrupted half-way: an interrupt inside submit() would leave the pool's
             # lock taken, and stop() waiting on it forever.
             with signals_deferred():
+                for start in itertools.islice(starts, count):
+                    self.pending.append(self.pool.submit(_run_chunk, items[start : start + size]))
+
+        try:
+            with signals_deferred():
                 self.pool = ProcessPoolExecutor(self.jobs, initializer=_init_worker, initargs=(self.task, os.getpid()))
-                self.futures = [self.pool.submit(_run_chunk, items[i : i + size]) for i in range(0, len(items), size)]
-            while self.next < len(self.futures):
-                chunk = self.futures[self.next].result()
-                self.next += 1
+            submit(self.jobs * _CHUNKS_AHEAD)
+            while self.pending:
+                chunk = self.pending[0].result()
+                self.pending.popleft()  # handed out: the parent keeps no result it has passed on
+                submit(1)
                 yield from chunk
         except BrokenProcessPool:
             raise WorkerCrashed("a worker process died before the run finished (killed, or out of memory?)") from None
@@ -160,13 +173,13 @@ class Results(Generic[R]):
 
         self.pool.shutdown(wait=True, cancel_futures=True)  # done already if the iteration ended
         late: list[R] = []
-        for future in self.futures[self.next :]:
+        while self.pending:
+            future = self.pending.popleft()
             try:
                 if future.done() and not future.cancelled() and future.exception() is None:
                     late.extend(future.result())
             except CancelledError:
                 continue
-        self.next = len(self.futures)
         return late
 
 
