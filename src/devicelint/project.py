@@ -150,21 +150,26 @@ class ModuleInfo:
         table: dict[str, str] = {}
         found = self.lines_holding(("import",))
         for node in statements(self.tree.body) if found is None else _spanning_statements(self.tree.body, found):
-            if isinstance(node, ast.Import):
-                for alias in node.names:
-                    if alias.asname:
-                        table[alias.asname] = alias.name
-                    else:
-                        top = alias.name.split(".", 1)[0]
-                        table[top] = top
-            elif isinstance(node, ast.ImportFrom):
-                base = self.absolute(node.module, node.level)
-                if base is None:
-                    continue
-                for alias in node.names:
-                    if alias.name != "*":
-                        table[alias.asname or alias.name] = f"{base}.{alias.name}" if base else alias.name
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                self.add_import(node, table)
         return table
+
+    def add_import(self, node: ast.Import | ast.ImportFrom, table: dict[str, str]) -> None:
+        """Enter the names an import statement binds into ``table`` (local -> qualified)."""
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname:
+                    table[alias.asname] = alias.name
+                else:
+                    top = alias.name.split(".", 1)[0]
+                    table[top] = top
+            return
+        base = self.absolute(node.module, node.level)
+        if base is None:
+            return
+        for alias in node.names:
+            if alias.name != "*":
+                table[alias.asname or alias.name] = f"{base}.{alias.name}" if base else alias.name
 
     @cached_property
     def text_imports(self) -> dict[str, str]:

@@ -20,6 +20,7 @@ is unknown, never reported.
 from __future__ import annotations
 
 import ast
+import bisect
 import os
 import re
 from collections.abc import Callable
@@ -139,7 +140,7 @@ class Follower:
         self._focus: dict[int, tuple[list[int], set[str]]] = {}  # module -> (sorted candidate lines, names)
         self._words: dict[int, frozenset[str]] = {}
         self._declares: dict[int, bool] = {}
-        self._foreign: dict[int, bool] = {}
+        self._foreign: dict[int, _ImportGate] = {}
         self._literal_reaches: dict[int, frozenset[str]] = {}
         self._locations: dict[tuple[int, AccessPath], tuple[ModuleInfo, str] | None] = {}
         self._reaches: dict[tuple[int, int], frozenset[str]] = {}
@@ -372,13 +373,18 @@ class Follower:
             self._declares[key] = _global_statement_line(module.text)
         return self._declares[key]
 
-    def is_foreign(self, module: ModuleInfo) -> bool:
-        """sinks.foreign_module of the module's imports (cached: asked at every method sink)."""
+    def is_foreign(self, module: ModuleInfo, line: int) -> bool:
+        """Whether a method sink on ``line`` sits in code written for a library with its own
+        ``.to`` (sinks.foreign_module): judged on the module's imports as a whole, or on those
+        outside any function with those of the function holding ``line``. An import inside
+        another function (tinygrad's ``model_eval.py`` imports transformers in one of its
+        evaluators) does not make this function's ``.to("CPU")`` torch's. Cached per module:
+        asked at every method sink a tracked value reaches."""
         key = id(module)
-        found = self._foreign.get(key)
-        if found is None:
-            found = self._foreign[key] = foreign_module(module.imports)
-        return found
+        gate = self._foreign.get(key)
+        if gate is None:
+            gate = self._foreign[key] = _ImportGate(module)
+        return gate.foreign_at(line)
 
     def _words_in(self, module: ModuleInfo):
         return lambda node: self.words_of(module, node)
@@ -841,6 +847,49 @@ class Follower:
                 names.update(name for name, node in module.definitions.items() if id(node) == node_id)
         names |= self.home_records if module is self.home else set()  # an importer may construct one
         return {name for name in names if not name.startswith("__")}
+
+
+class _ImportGate:
+    """The imports of a module split by the outermost function that holds them, for
+    ``Follower.is_foreign``."""
+
+    def __init__(self, module: ModuleInfo) -> None:
+        self.whole = foreign_module(module.imports)
+        self.outside: dict[str, str] = {}
+        self.functions: list[tuple[int, int, dict[str, str]]] = []  # (first, last line, imports)
+        if self.whole or not module.imports:
+            return
+        stack: list[tuple[list, dict[str, str] | None]] = [(module.tree.body, None)]
+        while stack:
+            body, own = stack.pop()
+            for node in body:
+                if own is None and isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    table: dict[str, str] = {}
+                    self.functions.append((node.lineno, node.end_lineno or node.lineno, table))
+                    stack.append((node.body, table))
+                elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                    module.add_import(node, self.outside if own is None else own)
+                else:
+                    stack.extend((block, own) for block in _blocks_of(node))
+        self.functions.sort(key=lambda function: function[0])
+
+    def foreign_at(self, line: int) -> bool:
+        if self.whole:
+            return True
+        index = bisect.bisect_right(self.functions, line, key=lambda function: function[0]) - 1
+        if index < 0 or self.functions[index][1] < line:
+            return False  # outside every function: the whole module's imports decided
+        return foreign_module({**self.outside, **self.functions[index][2]})
+
+
+def _blocks_of(node: ast.AST) -> list[list]:
+    """The statement blocks directly inside a statement (a class body, an if's branches...)."""
+    found = []
+    for name in ("body", "orelse", "finalbody", "handlers", "cases"):
+        block = getattr(node, name, None)
+        if isinstance(block, list) and block and isinstance(block[0], (ast.stmt, ast.excepthandler, ast.match_case)):
+            found.append(block)
+    return found
 
 
 def _parts_of(frame: Frame, node: ast.expr, state: State) -> list[tuple[AccessPath, frozenset[Origin]]]:

@@ -18,7 +18,7 @@ MAX_HOPS = 4  # receiver = f(g(h(...))): how far back a receiver is traced
 class Receivers:
     def torch_method(self, call: ast.Call) -> bool:
         """False when ``x.to(...)`` is known not to be torch's ``.to``."""
-        if self.follower.is_foreign(self.module):
+        if self.follower.is_foreign(self.module, call.lineno):
             return False
         func = call.func
         return not (isinstance(func, ast.Attribute) and self.foreign_value(func.value, 0))
