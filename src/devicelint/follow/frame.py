@@ -148,6 +148,13 @@ class Frame(Statements, Expressions, Refinement, Receivers):
         kept = frozenset(o for o in value if keep(o))
         if kept != value or path not in state:
             state.set(path, kept)
+        ruled_out = value - kept
+        if ruled_out:
+            # A copy made before the test (`device = args.device; if args.device == "auto":
+            # device = ...`) holds the same evaluation of the literal: the test rules it out there too.
+            for other, held in list(state.items()):
+                if other != path and not held.isdisjoint(ruled_out):
+                    state.set(other, held - ruled_out)
 
     def origin(self, node: ast.Constant, role: str, parameter: str | None = None) -> Origin:
         return self.follower.origins.of(node, role, self.module.path, self.scope_name, parameter)
