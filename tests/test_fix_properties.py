@@ -28,7 +28,7 @@ from pathlib import Path
 import hypothesmith
 import pytest
 from helpers import ROOT, RULE_FIXTURES
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from speed import examples
 from strategies import module
@@ -36,7 +36,7 @@ from strategies import module
 from devicelint.analysis import DEFAULT_SETTINGS, analyze_text
 from devicelint.findings import Edit, Finding
 from devicelint.fixes import corrected_device
-from devicelint.rewrite import changed_strings, fix_text, prove
+from devicelint.rewrite import changed_strings, fix_source, fix_text, prove
 from devicelint.source import split_lines
 
 VOCABULARY = DEFAULT_SETTINGS.vocabulary
@@ -177,21 +177,54 @@ def check_fix_properties(source: str, unsafe_fixes: bool = False) -> Checked:
         renamed = sum(kinds[id(f)] == "rename" for f in fixable)
         assert sum(len(f.edits) - 1 for f in moved) + renamed == sum((new_maps - old_maps).values())
 
-    # Nothing fixable is left, and a second fix changes nothing.
+    # After one round, nothing new is reported, and a fix can only have become applicable for a
+    # DEV001 that was there before: swapping one conditional can turn another's unsafe swap into a
+    # safe move (its value no longer meets the first one's at device_map=).
     after = analyze_text(new)
-    assert [f for f in after if f.applies(unsafe_fixes)] == []
-    if strings_only:
-        unfixable_before = [(f.line, f.message) for f in findings if f.code == "DEV001" and not f.applies(unsafe_fixes)]
-        assert [(f.line, f.message) for f in after if f.code == "DEV001"] == unfixable_before
-    assert fix_text(new, after, unsafe_fixes) is None
-    return Checked(findings, new, len(fixable))
+    unfixable_before = [f for f in findings if f.code == "DEV001" and not f.applies(unsafe_fixes)]
+    exposed = [f for f in after if f.applies(unsafe_fixes)]
+    assert all(f.code == "DEV001" for f in exposed), exposed
+    assert len([f for f in after if f.code == "DEV001"]) <= len(unfixable_before)
+    if strings_only and not exposed:
+        assert [(f.line, f.message) for f in after if f.code == "DEV001"] == [(f.line, f.message) for f in unfixable_before]
+    # fix_source's rounds leave nothing fixable, and a second fix changes nothing.
+    full = fix_source(source, unsafe_fixes=unsafe_fixes)
+    assert [f for f in full.remaining if f.applies(unsafe_fixes)] == []
+    assert (full.text == new) == (not exposed)
+    assert fix_source(full.text, unsafe_fixes=unsafe_fixes).text is None
+    return Checked(findings, full.text, len(fixable))
 
 
 # --- generated device-handling programs ----------------------------------------------
 
 
+# Found by this test: swapping the "gpu" conditional makes the "auto" one's fix a safe move,
+# which fix_source's second round applies.
+EXPOSED_BY_A_FIX = """\
+import torch
+from transformers import AutoModel, pipeline
+
+class Loader0:
+    def method0(self, x, path, cfg, device):
+        device = "cuda"
+        device = "cuda"
+        x = x.to(self.device)
+        model = AutoModel.from_pretrained(path, device_map=self.device)
+        if device == "cuda":
+            device = "cuda"
+            self.device = "gpu" if self.device == "cuda" else self.device
+        else:
+            device = "cuda"
+            device = "cuda"
+            for device_item in ("cuda", "cuda"):
+                device = "cuda"
+                self.device = "auto" if self.device == "cuda" else self.device
+"""
+
+
 @quick(250)
 @given(module())
+@example(EXPOSED_BY_A_FIX)
 def test_fix_properties_on_generated_modules(source: str) -> None:
     check_fix_properties(source)
     checked = check_fix_properties(source, unsafe_fixes=True)
