@@ -125,3 +125,17 @@ def test_a_comfyui_node_package_names_the_node_inputs(tmp_path: Path) -> None:
     assert 'it is the choice "auto" of input load_device of node LoadCheckpoint' in at_choice["message"]
     # the helper holds no literal of its own: nothing is reported there
     assert devicelint_json(package / "loading.py", cwd=tmp_path) == []
+
+
+def test_the_cache_follows_a_backend_registration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A warm run re-checks the importer when the registering module changes: the cached
+    "nothing found" of ok_through_the_shim.py depends on backend.py, two imports away."""
+    monkeypatch.setenv("DEVICELINT_CACHE_DIR", str(tmp_path / "cache"))
+    project = tmp_path / "tinybackend"
+    shutil.copytree(PROJECTS / "tinybackend", project)
+    target = project / "tinybackend" / "ok_through_the_shim.py"
+    assert devicelint_json(target) == [] and devicelint_json(target) == []  # cold, then warm
+    backend = project / "tinybackend" / "backend.py"
+    backend.write_text(backend.read_text(encoding="utf-8").replace('rename_privateuse1_backend("tiny")', "manual_seed(0)"), encoding="utf-8")
+    found = devicelint_json(target)
+    assert [(item["line"], item["code"]) for item in found] == [(6, "DEV002"), (7, "DEV002")]

@@ -560,6 +560,12 @@ def _package_of(root: str, path: str) -> list[str]:
     return relative[:-1]  # the package a relative import starts from (also for __init__)
 
 
+def imported_module_names(module: ModuleInfo) -> set[str]:
+    """The absolute module names the import statements of ``module`` name (a text scan)."""
+    package = module.package.split(".") if module.package else []
+    return _imported_modules(module.text.encode("utf-8", "surrogatepass"), package)
+
+
 def _imported_modules(data: bytes, package: list[str]) -> set[str]:
     """The absolute module names a file's import statements name (and ``from`` names, which
     may be submodules). A byte scan: each ``import`` word, then its line."""

@@ -39,7 +39,7 @@ from devicelint.follow.scopes import (
 )
 from devicelint.follow.statements import MAX_PASSES
 from devicelint.follow.values import EMPTY, AccessPath, Origin, Origins, State, Step, path_of
-from devicelint.project import ModuleInfo, Project, statements
+from devicelint.project import ModuleInfo, Project, imported_module_names, statements
 from devicelint.sinks import SinkCatalog, SinkUse, foreign_module
 from devicelint.vocabulary import Vocabulary
 
@@ -47,6 +47,10 @@ MAX_CALL_DEPTH = 6  # nested calls into project functions
 MAX_NESTING = 120  # nested statements and expressions, across calls
 MAX_WORK = 4000  # function and class runs for one file
 MAX_RESOLVE = 4  # re-exports followed to a definition
+BACKEND_IMPORT_DEPTH = 3  # imports followed to a rename_privateuse1_backend call
+MAX_BACKEND_MODULES = 64  # modules read looking for one
+
+_BACKEND_RENAME = re.compile(r"""rename_privateuse1_backend\(\s*(['"])([A-Za-z_]\w*)\1""")
 
 
 @dataclass(frozen=True)
@@ -141,6 +145,7 @@ class Follower:
         self._words: dict[int, frozenset[str]] = {}
         self._declares: dict[int, bool] = {}
         self._foreign: dict[int, _ImportGate] = {}
+        self._backends: dict[int, frozenset[str]] = {}
         self._literal_reaches: dict[int, frozenset[str]] = {}
         self._locations: dict[tuple[int, AccessPath], tuple[ModuleInfo, str] | None] = {}
         self._reaches: dict[tuple[int, int], frozenset[str]] = {}
@@ -385,6 +390,37 @@ class Follower:
         if gate is None:
             gate = self._foreign[key] = _ImportGate(module)
         return gate.foreign_at(line)
+
+    def registers_backend(self, module: ModuleInfo, device: str) -> bool:
+        """Whether ``device``'s type is a backend the project names with
+        ``torch.utils.rename_privateuse1_backend("tiny")``, in this module or a project module
+        it imports (up to BACKEND_IMPORT_DEPTH imports away): torch then accepts "tiny" and
+        "tiny:0" (tinygrad's torch backend). Asked only for a literal at a strict sink that is
+        no device, so the imports are read only then."""
+        kind = device.split(":", 1)[0]
+        if not kind.isidentifier():
+            return False
+        key = id(module)
+        names = self._backends.get(key)
+        if names is None:
+            names = self._backends[key] = self._registered_backends(module)
+        return kind in names
+
+    def _registered_backends(self, module: ModuleInfo) -> frozenset[str]:
+        names: set[str] = set()
+        seen = {module.path}
+        frontier = [module]
+        for _ in range(BACKEND_IMPORT_DEPTH + 1):
+            following: list[ModuleInfo] = []
+            for current in frontier:
+                names.update(match[2] for match in _BACKEND_RENAME.finditer(current.text))
+                for dotted in sorted(imported_module_names(current)):
+                    found = self.project.resolve(current, dotted) if len(seen) < MAX_BACKEND_MODULES else None
+                    if found is not None and not found[1] and found[0].path not in seen:
+                        seen.add(found[0].path)
+                        following.append(found[0])
+            frontier = following
+        return frozenset(names)
 
     def _words_in(self, module: ModuleInfo):
         return lambda node: self.words_of(module, node)

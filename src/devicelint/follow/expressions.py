@@ -173,7 +173,8 @@ class Expressions:
                 # A literal written at the sink: any non-device string at a strict sink.
                 literal = argument.value
                 if self.vocabulary.is_device_like(literal) if not use.strict else not self.vocabulary.is_concrete(literal):
-                    value = frozenset({self.origin(argument, "literal")})
+                    if self.vocabulary.is_device_like(literal) or not self.follower.registers_backend(self.module, literal):
+                        value = frozenset({self.origin(argument, "literal")})
             if value and use.label.startswith(".") and not self.torch_method(call):
                 continue  # another library's .to(), or a project class's own
             self.follower.record_sink(use, value, self.module.path)
