@@ -576,6 +576,8 @@ def _imported_modules(data: bytes, package: list[str]) -> set[str]:
         end = data.find(b"\n", at)
         end = len(data) if end < 0 else end
         line = data[start:end].strip()
+        if line.startswith((b"try:", b"else:")):  # `try: import x` on one line
+            line = line.partition(b":")[2].strip()
         if line.startswith(b"(") or not line.startswith((b"from", b"import")):
             at = data.find(b"import", end)
             continue
