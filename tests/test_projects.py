@@ -139,3 +139,19 @@ def test_the_cache_follows_a_backend_registration(tmp_path: Path, monkeypatch: p
     backend.write_text(backend.read_text(encoding="utf-8").replace('rename_privateuse1_backend("tiny")', "manual_seed(0)"), encoding="utf-8")
     found = devicelint_json(target)
     assert [(item["line"], item["code"]) for item in found] == [(6, "DEV002"), (7, "DEV002")]
+
+
+def test_scripts_resolve_from_the_project_root_and_the_cache_follows_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """examples/ holds no __init__.py: its absolute imports of the package resolve from the
+    folder holding pyproject.toml. Without that file they do not, and a warm run notices the
+    file appearing."""
+    monkeypatch.setenv("DEVICELINT_CACHE_DIR", str(tmp_path / "cache"))
+    project = tmp_path / "tinybackend"
+    shutil.copytree(PROJECTS / "tinybackend", project)
+    (project / "pyproject.toml").unlink()
+    constant = project / "tinybackend" / "defaults.py"
+    assert devicelint_json(constant) == [] and devicelint_json(constant) == []  # cold, then warm
+    shutil.copy(PROJECTS / "tinybackend" / "pyproject.toml", project / "pyproject.toml")
+    found = devicelint_json(constant)
+    assert [(item["line"], item["code"]) for item in found] == [(2, "DEV002")]
+    assert "script_with_a_project_constant.py" in found[0]["message"]

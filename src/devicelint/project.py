@@ -386,6 +386,7 @@ class Project:
         self._index.clear()
         self._files.clear()
         self._importers.clear()
+        _roots_of_directory.cache_clear()  # a pyproject.toml may have appeared since
 
     def forget(self, module: ModuleInfo) -> None:
         """Drop a module given by text (a checked file) once its check is done: later files
@@ -543,9 +544,7 @@ def dependency_holds(dependency: tuple) -> bool:
     if kind == "absent":
         return not _is_small_regular_file(dependency[1])
     if kind == "roots":
-        own = dependency[1]
-        root = import_root(os.path.join(own, "_.py"))[0]
-        return list(dependency[2:]) == ([root] if root == own else [root, own])
+        return list(dependency[2:]) == import_roots(dependency[1])
     if kind == "listing":
         _, base, digest = dependency
         return listing_digest(py_files(base)) == digest
@@ -621,8 +620,40 @@ def _roots(path: str) -> list[str]:
 
 @functools.lru_cache(maxsize=4096)
 def _roots_of_directory(own: str) -> list[str]:
+    return import_roots(own)
+
+
+def import_roots(own: str) -> list[str]:
+    """Where an absolute import of a file in ``own`` is looked for: the root of its package,
+    its own folder (a script's sys.path[0]), then, as ruff's default ``src = [".", "src"]``,
+    the project root (the nearest folder above with a pyproject.toml, setup.py or setup.cfg)
+    and its ``src``: scripts in ``examples/`` import the project's package from there."""
     root = import_root(os.path.join(own, "_.py"))[0]
-    return [root] if root == own else [root, own]
+    roots = [root] if root == own else [root, own]
+    project = _project_root(own)
+    if project is not None:
+        for candidate in (project, os.path.join(project, "src")):
+            if candidate not in roots and os.path.isdir(candidate):
+                roots.append(candidate)
+    return roots
+
+
+_PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg")
+_MAX_PROJECT_DEPTH = 8  # folders walked up looking for the project root
+
+
+def _project_root(own: str) -> str | None:
+    directory = own
+    for _ in range(_MAX_PROJECT_DEPTH):
+        if os.path.basename(directory) in ("site-packages", "dist-packages"):
+            return None  # installed packages: the project is the package
+        if any(os.path.isfile(os.path.join(directory, marker)) for marker in _PROJECT_MARKERS):
+            return directory
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            break
+        directory = parent
+    return None
 
 
 def _is_pseudo(path: str) -> bool:
