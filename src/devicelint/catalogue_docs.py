@@ -70,7 +70,8 @@ def render() -> str:
         "also under the other module paths the catalogue lists for the same callable. Methods are",
         "matched by name on any receiver, except one known to be another library's",
         f"({foreign}) or an instance of a project class with its own plain `to`, and except in a",
-        "module that imports such a library and nothing from torch's ecosystem.",
+        "module that imports such a library and nothing from torch's ecosystem (judged per function:",
+        "the module's imports outside functions with those of the function holding the call).",
     ]
     return "\n".join(lines) + "\n"
 
