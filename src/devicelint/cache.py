@@ -33,6 +33,7 @@ import sys
 import time
 from dataclasses import dataclass
 from json.decoder import scanstring
+from collections.abc import Iterable
 from typing import BinaryIO
 
 from devicelint import __version__
@@ -98,10 +99,10 @@ def _code_signature() -> str:
     return ";".join(parts)
 
 
-def settings_key(settings: object) -> str:
-    """The analysis settings (an analysis.Settings) as text: the user's device types and sinks."""
-    vocabulary, catalog = getattr(settings, "vocabulary"), getattr(settings, "catalog")
-    return repr((sorted(vocabulary.extra_device_types), [repr(spec) for spec in catalog.extra]))
+def settings_key(extra_device_types: Iterable[str], extra_sinks: Iterable[str]) -> str:
+    """The analysis settings as text: the user's device types and sinks as configured (the
+    Settings are made from these alone; a warm run need not make them, nor import the engine)."""
+    return repr((tuple(extra_device_types), tuple(extra_sinks)))
 
 
 def fingerprint(settings_key: str) -> str:
