@@ -29,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 import sys
 import time
 from dataclasses import dataclass
@@ -38,10 +39,19 @@ from typing import BinaryIO
 
 from devicelint import __version__
 from devicelint.findings import Edit, Finding, Location
-from devicelint.project import RACY_NS, content_digest, dependency_holds
+from devicelint.project import (
+    MAX_MODULE_BYTES,
+    RACY_NS,
+    content_digest,
+    dependency_holds,
+    listing_digest,
+    py_files,
+)
 
 CACHE_ENV = "DEVICELINT_CACHE_DIR"
-FORMAT = 3  # 2: findings carry their fix's applicability; 3: one entry a line, parsed when looked up
+# 2: findings carry their fix's applicability; 3: one entry a line, parsed when looked up;
+# 4: module dependencies carry their file's size and time, listings are walked once (see _Disk)
+FORMAT = 4
 SUBDIR = f"v{FORMAT}"  # everything devicelint writes lives under here (what `clean` removes)
 MAX_ENTRIES = 50_000  # per index (about 100 bytes each for a file without findings)
 MAX_INDEXES = 16  # fingerprints kept (versions, settings); the least recently written go
@@ -142,6 +152,7 @@ class ResultCache:
         self._packages: dict[str, tuple[str, tuple[str, ...]]] = {}
         self._names: dict[str, list] = {}  # folder -> [import root, name], as entries store it
         self._cwd = os.getcwd()
+        self._disk = _Disk(self.directory)
 
     # -- lookup ------------------------------------------------------------------------
 
@@ -156,7 +167,9 @@ class ResultCache:
             if type(entry) is not list or end != len(text):
                 return None
             mtime, size, digest, name, recorded_at, dependencies, findings = entry[:7]
-            info = os.stat(absolute)
+            info = self._disk.stat(absolute)
+            if info is None:
+                return None
             if (info.st_mtime_ns, info.st_size) != (mtime, size) or mtime >= recorded_at - RACY_NS:
                 # changed, or written moments before it was read: the content decides
                 with open(absolute, "rb") as handle:
@@ -194,7 +207,7 @@ class ResultCache:
         up through the folders that hold an ``__init__.py``."""
         found = self._packages.get(directory)
         if found is None:
-            if os.path.isfile(os.path.join(directory, "__init__.py")):
+            if self._disk.is_file(os.path.join(directory, "__init__.py")):
                 parent, package = os.path.split(directory)
                 if package:
                     root, packages = self._package(parent)
@@ -210,11 +223,28 @@ class ResultCache:
         found = self._holds.get(dependency)
         if found is None:
             try:
-                found = dependency_holds(dependency)
+                found = self._dependency_holds(dependency)
             except (OSError, ValueError, TypeError):
                 found = False
             self._holds[dependency] = found
         return found
+
+    def _dependency_holds(self, dependency: tuple) -> bool:
+        """project.dependency_holds, with what this run stats or lists shared by every entry."""
+        kind, disk = dependency[0], self._disk
+        if kind == "absent":
+            return not disk.is_small_file(dependency[1])
+        if kind == "module":
+            _, path, digest, mtime, size = dependency
+            if mtime >= 0 and disk.is_small_file(path) and disk.signature(path) == (mtime, size):
+                return True  # written well before it was read: its size and time stand for its bytes
+        elif kind == "roots":
+            own = dependency[1]
+            root = self._package(own)[0]
+            return list(dependency[2:]) == ([root] if root == own else [root, own])
+        elif kind == "listing":
+            return disk.listing_holds(dependency[1], dependency[2])
+        return dependency_holds(dependency)
 
     # -- store -------------------------------------------------------------------------
 
@@ -252,6 +282,134 @@ class ResultCache:
             _prune(self.directory, self.file)
         except (OSError, ValueError, TypeError):
             pass  # a read-only or full disk: the run's result stands, only the next run is slower
+
+
+class _Disk:
+    """What one run learns of the file system while it checks entries, each path stated once
+    (a file's entry, the modules and listings that entries depend on share them); and the
+    shape of the listings it walks, kept in the cache folder so that the next run can tell
+    an unchanged listing from its folders alone.
+
+    A listing (project.py_files) depends on which files its folders hold, and on each file's
+    size and time. A folder's time changes whenever a name is added to it, removed or
+    renamed, so while every folder walked has its device, inode and time (taken before it was
+    listed, and well after it was last written: RACY_NS), the walk would find the same files:
+    only their signatures need a look. A folder with a symbolic link in it is always walked
+    (a link's target can change without its folder's time), as is any listing whose shape
+    is missing, damaged or stale.
+    """
+
+    def __init__(self, directory: str) -> None:
+        self.listings = os.path.join(directory, "listings")
+        self._stats: dict[str, os.stat_result | None] = {}
+
+    def stat(self, path: str) -> os.stat_result | None:
+        try:
+            return self._stats[path]
+        except KeyError:
+            pass
+        try:
+            info: os.stat_result | None = os.stat(path)
+        except (OSError, ValueError):
+            info = None
+        self._stats[path] = info
+        return info
+
+    def signature(self, path: str) -> tuple[int, int] | None:
+        info = self.stat(path)
+        return None if info is None else (info.st_mtime_ns, info.st_size)
+
+    def is_file(self, path: str) -> bool:
+        info = self.stat(path)
+        return info is not None and stat.S_ISREG(info.st_mode)
+
+    def is_small_file(self, path: str) -> bool:
+        """project._is_small_regular_file"""
+        info = self.stat(path)
+        return info is not None and stat.S_ISREG(info.st_mode) and info.st_size <= MAX_MODULE_BYTES
+
+    def listing_holds(self, base: str, digest: str) -> bool:
+        files = self._unchanged_listing(base, digest)
+        if files is not None:
+            return listing_digest(files, self.signature) == digest
+        folders: list[tuple[str, int, int, int]] = []
+        files = py_files(base, folders)
+        holds = listing_digest(files, self.signature) == digest
+        if holds:
+            self._keep_shape(base, digest, folders, files)
+        return holds
+
+    def _shape_file(self, base: str, digest: str) -> str:
+        key = hashlib.blake2b(f"{base}\0{digest}".encode("utf-8", "surrogateescape"), digest_size=12).hexdigest()
+        return os.path.join(self.listings, key)
+
+    def _unchanged_listing(self, base: str, digest: str) -> list[str] | None:
+        """The files of the listing ``digest`` of ``base`` as its shape recorded them, if none
+        of its folders changed since; else None (walk it)."""
+        try:
+            with open(self._shape_file(base, digest), "rb") as handle:
+                data = handle.read()
+            checksum, _, body = data.partition(b"\n")
+            if hashlib.blake2b(body, digest_size=16).hexdigest().encode() != checksum:
+                return None
+            shape, end = _decode(body.decode("utf-8", "surrogateescape"))
+            stored_base, stored_digest, folders, files = shape
+            if (stored_base, stored_digest) != (base, digest):
+                return None
+            prefix = base + os.sep
+            for relative, device, inode, mtime in folders:
+                info = self.stat(prefix + relative if relative else base)
+                if info is None or (info.st_dev, info.st_ino, info.st_mtime_ns) != (device, inode, mtime):
+                    return None
+            return [prefix + relative for relative in files]
+        except (OSError, ValueError, TypeError, UnicodeDecodeError):
+            return None
+
+    def _keep_shape(self, base: str, digest: str, folders: list[tuple[str, int, int, int]], files: list[str]) -> None:
+        """Store the shape of a listing just walked, if it can be trusted; never raises."""
+        prefix = base + os.sep
+        if any(f[1] < 0 for f in folders) or not all(f[0] == base or f[0].startswith(prefix) for f in folders):
+            return
+        if not all(path.startswith(prefix) for path in files):
+            return
+        shape = [
+            base, digest,
+            [[f[0][len(prefix):] if f[0] != base else "", f[1], f[2], f[3]] for f in folders],
+            [path[len(prefix):] for path in files],
+        ]  # fmt: skip
+        body = json.dumps(shape, separators=(",", ":")).encode("ascii")
+        data = hashlib.blake2b(body, digest_size=16).hexdigest().encode() + b"\n" + body
+        import tempfile
+
+        try:
+            os.makedirs(self.listings, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(prefix=".tmp-", dir=self.listings)
+            try:
+                with os.fdopen(handle, "wb") as out:
+                    out.write(data)
+                os.replace(temporary, self._shape_file(base, digest))
+            except BaseException:
+                _remove(temporary)
+                raise
+            _prune_listings(self.listings)
+        except (OSError, ValueError):
+            pass
+
+
+MAX_LISTINGS = 256  # listing shapes kept (the least recently written go)
+
+
+def _prune_listings(directory: str) -> None:
+    """At most MAX_LISTINGS shapes; temporary files of killed runs (older than a minute) go."""
+    shapes = []
+    for entry in os.scandir(directory):
+        if entry.name.startswith(".tmp-"):
+            if entry.stat().st_mtime_ns < time.time_ns() - 60 * 10**9:
+                _remove(entry.path)
+        else:
+            shapes.append((entry.stat().st_mtime_ns, entry.path))
+    for _, path in sorted(shapes, reverse=True)[MAX_LISTINGS:]:
+        _remove(path)
 
 
 _decode = json.JSONDecoder().raw_decode  # (value, end): json.loads without its checks, twice as fast
