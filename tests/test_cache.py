@@ -263,9 +263,9 @@ def test_the_import_name_of_an_entry_is_import_roots(tmp_path: Path, layout: lis
 
 @pytest.mark.parametrize("count", [0, 1, 4096, 4097, 9000])
 def test_the_index_file_round_trips_one_entry_a_line(tmp_path: Path, count: int) -> None:
-    """The index is written in batches, one entry a line (read back without parsing the
-    entries); every path (quotes, backslashes, a newline, bytes that are not UTF-8) and every
-    entry comes back, and the body is still one JSON object."""
+    """The index is written in batches, a path a line, then an entry a line (read back
+    without parsing the entries); every path (quotes, backslashes, a newline, bytes that are
+    not UTF-8) and every entry comes back, each line JSON text."""
     import json
 
     from devicelint.cache import _read_index, _write_index
@@ -277,6 +277,6 @@ def test_the_index_file_round_trips_one_entry_a_line(tmp_path: Path, count: int)
         _write_index(out, "k", entries)
     assert _read_index(str(index), "k") == {path: text for path, (_, text) in entries.items()}
     assert _read_index(str(index), "another key") == {}
-    body = index.read_bytes().partition(b"\n")[2]
-    assert json.loads(body) == {"key": "k", "entries": {path: json.loads(text) for path, (_, text) in entries.items()}}
-    assert body.count(b"\n") == count + 1
+    lines = index.read_bytes().partition(b"\n")[2].split(b"\n")
+    assert [json.loads(line) for line in lines[:-1]] == ["k", count, *paths, *(json.loads(text) for _, text in entries.values())]
+    assert lines[-1] == b""

@@ -50,7 +50,8 @@ from devicelint.project import (
 
 CACHE_ENV = "DEVICELINT_CACHE_DIR"
 # 2: findings carry their fix's applicability; 3: one entry a line, parsed when looked up;
-# 4: module dependencies carry their file's size and time, listings are walked once (see _Disk)
+# 4: module dependencies carry their file's size and time, listings are walked once (see _Disk);
+# the paths, then the entries, a line each
 FORMAT = 4
 SUBDIR = f"v{FORMAT}"  # everything devicelint writes lives under here (what `clean` removes)
 MAX_ENTRIES = 50_000  # per index (about 100 bytes each for a file without findings)
@@ -158,37 +159,76 @@ class ResultCache:
 
     def lookup(self, path: str) -> list[Finding] | None:
         """The findings stored for ``path`` if everything they depend on still holds."""
-        absolute = os.path.normpath(os.path.join(self._cwd, path))  # os.path.abspath, one getcwd() a run
-        text = self.entries.get(absolute)
-        if text is None:
-            return None
+        return self.lookup_all([path])[0]
+
+    def lookup_all(self, paths: list[str], stats: dict[str, os.stat_result] | None = None) -> list[list[Finding] | None]:
+        """``lookup`` of each path, in order (``stats``: what discovery stated of some of them).
+        Each file's own entry is checked first, then what the entries that still hold depend
+        on: the files of a listing they depend on are then mostly stated already."""
+        found: list[list[Finding] | None] = [None] * len(paths)
+        pending = []  # (index, absolute path, entry) whose dependencies are still to check
+        cwd, entries, disk = self._cwd, self.entries, self._disk
+        prefix = cwd.rstrip(os.sep) + os.sep
+        for index, path in enumerate(paths):
+            if path.startswith((".", os.sep)) or "/." in path or "//" in path or path.endswith(os.sep) or os.sep != "/":
+                absolute = os.path.normpath(os.path.join(cwd, path))  # os.path.abspath, one getcwd() a run
+            else:
+                absolute = prefix + path  # already normal: what normpath would give
+            text = entries.get(absolute)
+            if text is None:
+                continue
+            info = stats.get(path) if stats else None
+            if info is not None:
+                disk.know(absolute, info)
+            entry = self._own_entry(absolute, text, info)
+            if entry is not None:
+                if entry[5]:
+                    pending.append((index, absolute, entry))
+                else:
+                    found[index] = self._result(absolute, entry)
+        for index, absolute, entry in pending:
+            try:
+                if all(self._holds_now(tuple(d)) for d in entry[5]):
+                    found[index] = self._result(absolute, entry)
+            except TypeError:
+                pass  # a damaged entry: a miss
+        return found
+
+    def _own_entry(self, absolute: str, text: str, info: os.stat_result | None) -> list | None:
+        """The entry of a file (parsed) if the file and its import name are unchanged."""
         try:
             entry, end = _decode(text)
             if type(entry) is not list or end != len(text):
                 return None
-            mtime, size, digest, name, recorded_at, dependencies, findings = entry[:7]
-            info = self._disk.stat(absolute)
+            mtime, size, digest, name, recorded_at = entry[:5]
             if info is None:
-                return None
+                info = self._disk.stat(absolute)
+                if info is None:
+                    return None
             if (info.st_mtime_ns, info.st_size) != (mtime, size) or mtime >= recorded_at - RACY_NS:
                 # changed, or written moments before it was read: the content decides
                 with open(absolute, "rb") as handle:
                     if content_digest(handle.read(size + 1)) != digest:
                         return None
-            if self._stored_name(absolute) != name:
+            if self._stored_name(absolute) != name or type(entry[5]) is not list:
                 return None
-            if dependencies and not all(self._holds_now(tuple(d)) for d in dependencies):
-                return None
-            result = [_finding(f) for f in findings]
         except (OSError, ValueError, TypeError, IndexError, KeyError):
             return None  # unreadable now, or a damaged entry: a miss
+        return entry
+
+    def _result(self, absolute: str, entry: list) -> list[Finding] | None:
+        """The findings of an entry that holds (None if damaged); the entry marked as used."""
+        try:
+            result = [_finding(f) for f in entry[6]] if entry[6] else []
+        except (ValueError, TypeError, IndexError, KeyError):
+            return None
         if len(entry) < 8 or entry[7] < self._today - _TOUCH_SECONDS:
             entry[7:] = [self._today]  # recently used (pruning keeps these); at most daily,
             self.updated[absolute] = (self._today, _json(entry))  # so that an unchanged tree writes nothing
         return result
 
     def _stored_name(self, path: str) -> list:
-        folder = os.path.dirname(path)
+        folder = _parent(path)
         found = self._names.get(folder)
         if found is None:
             found = self._names[folder] = list(self._import_name(path))
@@ -233,7 +273,7 @@ class ResultCache:
         """project.dependency_holds, with what this run stats or lists shared by every entry."""
         kind, disk = dependency[0], self._disk
         if kind == "absent":
-            return not disk.is_small_file(dependency[1])
+            return disk.is_absent(dependency[1])
         if kind == "module":
             _, path, digest, mtime, size = dependency
             if mtime >= 0 and disk.is_small_file(path) and disk.signature(path) == (mtime, size):
@@ -302,6 +342,11 @@ class _Disk:
     def __init__(self, directory: str) -> None:
         self.listings = os.path.join(directory, "listings")
         self._stats: dict[str, os.stat_result | None] = {}
+        self._missing_folders: dict[str, bool] = {}
+
+    def know(self, path: str, info: os.stat_result) -> None:
+        """What discovery found of a file (``path`` absolute): stated once, not twice."""
+        self._stats[path] = info
 
     def stat(self, path: str) -> os.stat_result | None:
         try:
@@ -327,6 +372,20 @@ class _Disk:
         """project._is_small_regular_file"""
         info = self.stat(path)
         return info is not None and stat.S_ISREG(info.st_mode) and info.st_size <= MAX_MODULE_BYTES
+
+    def is_absent(self, path: str) -> bool:
+        """``not is_small_file(path)``; true without a look at the file when its folder is
+        missing (most modules an import was looked for as: a folder missing is one stat)."""
+        return self._missing(_parent(path)) or not self.is_small_file(path)
+
+    def _missing(self, folder: str) -> bool:
+        """Whether ``folder`` is no folder (nothing can be found below it), its parents first."""
+        found = self._missing_folders.get(folder)
+        if found is None:
+            parent = _parent(folder)
+            info = None if parent != folder and self._missing(parent) else self.stat(folder)
+            found = self._missing_folders[folder] = info is None or not stat.S_ISDIR(info.st_mode)
+        return found
 
     def listing_holds(self, base: str, digest: str) -> bool:
         files = self._unchanged_listing(base, digest)
@@ -412,6 +471,14 @@ def _prune_listings(directory: str) -> None:
         _remove(path)
 
 
+def _parent(path: str) -> str:
+    """os.path.dirname of a normalised absolute path (no trailing or doubled separator), faster."""
+    if os.sep != "/":  # pragma: no cover - Windows
+        return os.path.dirname(path)
+    cut = path.rfind("/")
+    return path[:cut] if cut > 0 else "/"
+
+
 _decode = json.JSONDecoder().raw_decode  # (value, end): json.loads without its checks, twice as fast
 
 
@@ -437,32 +504,31 @@ def _last_used(text: str) -> int:
         return 0
 
 
-def _first_line(key: str) -> str:
-    return '{"key":%s,"entries":{' % _json(key)
-
-
 def _write_index(out: BinaryIO, key: str, entries: dict[str, tuple[int, str]]) -> None:
-    """The index file: a header with the body's checksum, then the body, the JSON object
-    ``{"key": ..., "entries": {path: entry}}`` with one entry a line (JSON text has no raw
-    newline), so that a reader splits it into entries without parsing them. Written in
-    pieces; the checksum goes into the header once the body is written."""
+    """The index file: a header with the body's checksum, then the body: the key and the
+    number of entries (a line each), then each entry's path (a JSON string) a line, then
+    each entry (JSON text) a line, in the same order. JSON text has no raw newline, so a
+    reader splits the body into lines and pairs the two halves up without parsing the
+    entries (or, mostly, the paths). Written in pieces; the checksum goes into the header
+    once the body is written."""
     header = b"%s %d " % (_MAGIC, FORMAT)
     out.write(header + b"0" * 32 + b"\n")
     digest = hashlib.blake2b(digest_size=16)
 
-    def emit(text: str) -> None:
-        data = text.encode("ascii")
+    def emit(lines: list[str]) -> None:
+        data = "".join(lines).encode("ascii")
         digest.update(data)
         out.write(data)
 
-    emit(_first_line(key) + "\n")
-    last, batch = len(entries) - 1, []
-    for i, (path, (_, text)) in enumerate(entries.items()):
-        batch.append(f"{_json(path)}:{text}{',' if i < last else ''}\n")
-        if len(batch) == 4096 or i == last:
-            emit("".join(batch))
-            batch = []
-    emit("}}")
+    emit([f"{_json(key)}\n{len(entries)}\n"])
+    for part in (0, 1):
+        batch = []
+        for path, (_, text) in entries.items():
+            batch.append(f"{_json(path) if part == 0 else text}\n")
+            if len(batch) == 4096:
+                emit(batch)
+                batch = []
+        emit(batch)
     out.flush()
     out.seek(len(header))
     out.write(digest.hexdigest().encode("ascii"))
@@ -481,19 +547,24 @@ def _read_index(path: str, key: str) -> dict[str, str]:
         del data
         lines = body.decode("ascii").split("\n")
         del body
-        if lines[0] != _first_line(key) or lines[-1] != "}}":
+        count = int(lines[1])
+        if lines[0] != _json(key) or len(lines) != 2 * count + 3 or lines[-1] != "":
             return {}
-        lines.pop()
-        entries: dict[str, str] = {}
-        while len(lines) > 1:  # popped from the end: each line's memory goes as its entry comes
-            line = lines.pop()
-            name, end = scanstring(line, 1)
-            if line[0] != '"' or line[end] != ":":
-                return {}
-            entries[name] = line[end + 1 : -1 if line.endswith(",") else None]
-        return entries
+        paths = [p[1:-1] if "\\" not in p else _unquoted(p) for p in lines[2 : 2 + count]]
+        if paths and (lines[2][0] != '"' or lines[1 + count][-1] != '"'):
+            return {}
+        entries = dict(zip(paths, lines[2 + count : 2 + 2 * count]))
+        return entries if len(entries) == count else {}
     except (OSError, ValueError, TypeError, IndexError, UnicodeDecodeError):
         return {}
+
+
+def _unquoted(line: str) -> str:
+    """A JSON string (a whole line) decoded."""
+    text, end = scanstring(line, 1)
+    if line[0] != '"' or end != len(line):
+        raise ValueError("not a JSON string")
+    return text
 
 
 def _prune(directory: str, keep: str) -> None:

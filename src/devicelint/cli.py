@@ -352,7 +352,7 @@ def _outcomes(
         task = replace(task, linked_out=frozenset(found.linked_out))
     cache = _open_cache(run) if isinstance(task, CheckTask) and not args.no_cache else None
     if cache is not None:
-        return len(found.files), CachedCheck(task, found.files, args.jobs, cache), found.files  # type: ignore[arg-type]
+        return len(found.files), CachedCheck(task, found.files, args.jobs, cache, found.stats), found.files  # type: ignore[arg-type]
     return len(found.files), run_all(task, found.files, args.jobs), found.files
 
 

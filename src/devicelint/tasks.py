@@ -134,6 +134,8 @@ class CheckTask:
 
     def from_findings(self, name: str, findings: list[Finding]) -> Outcome:
         """What a Python file reports, from all its findings (analysed, or from the cache)."""
+        if not findings:
+            return Outcome(name)
         return Outcome(name, tuple(Reported(name, f) for f in self.rules.codes_for(name).selected(findings)))
 
     def on_bytes(self, data: bytes, name: str) -> Outcome:
@@ -155,11 +157,14 @@ class CachedCheck:
     up here, in the parent), only the others are analysed (by the pool), and their results
     are stored. Outcomes in the order of ``files``."""
 
-    def __init__(self, task: CheckTask, files: list[str], jobs: int | None, cache: ResultCache) -> None:
+    def __init__(
+        self, task: CheckTask, files: list[str], jobs: int | None, cache: ResultCache, stats: dict[str, os.stat_result] | None = None
+    ) -> None:
         self.files, self.cache = files, cache
+        python = [path for path in files if not is_notebook(path)]
+        stored = dict(zip(python, cache.lookup_all(python, stats)))
         self.hits: list[Outcome | None] = [
-            None if is_notebook(path) or (found := cache.lookup(path)) is None else task.from_findings(path, found)
-            for path in files
+            None if (found := stored.get(path)) is None else task.from_findings(path, found) for path in files
         ]
         misses = [path for path, hit in zip(files, self.hits) if hit is None]
         if misses:  # the Settings made once here, not in each worker
