@@ -88,6 +88,8 @@ DEPENDENCY_EDITS = [
     ("pkg/utils.py", "def move(x, device):\n    return x.cuda(device)\n", "pkg/main.py", True),
     # a module that imports the checked file's constant and moves it: a new importer
     ("pkg/user.py", "import torch\nfrom pkg.config import DEFAULT_DEVICE\ntorch.zeros(1).to(DEFAULT_DEVICE)\n", "pkg/config.py", True),
+    # ... or an importer edited in place (its folder's time stays)
+    ("pkg/plain.py", "import torch\nfrom pkg.config import DEFAULT_DEVICE\nx = torch.zeros(2).to(DEFAULT_DEVICE)\n", "pkg/config.py", True),
     # the checked file's import now resolves: a module that did not exist
     ("pkg/tools.py", "def move(x, device):\n    return x.to(device)\n", "pkg/script.py", True),
     # ... in a folder that did not exist (a warm run looks at the missing folder only)
@@ -111,7 +113,7 @@ def test_editing_another_module_changes_the_cached_result(
     assert same_as_cold(checked, cwd=tmp_path) == before  # warm, unchanged
     assert same_as_cold(checked, cwd=tmp_path) == before  # warm, from the listings' shapes if any
     assert index_files(cache)
-    if edited == "pkg/user.py":  # the one whose result depends on a listing (of pkg, its importers)
+    if checked == "pkg/config.py":  # the one whose result depends on a listing (of pkg, its importers)
         assert bool(listing_shapes(cache)) == old_folders
     write_tree(tmp_path, {edited: text}, age=None)
     after = same_as_cold(checked, cwd=tmp_path)

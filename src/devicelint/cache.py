@@ -26,6 +26,7 @@ still holds; anything else is a miss, and a miss is only slower.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
@@ -164,13 +165,25 @@ class ResultCache:
     def lookup_all(self, paths: list[str], stats: dict[str, os.stat_result] | None = None) -> list[list[Finding] | None]:
         """``lookup`` of each path, in order (``stats``: what discovery stated of some of them).
         Each file's own entry is checked first, then what the entries that still hold depend
-        on: the files of a listing they depend on are then mostly stated already."""
+        on: the files of a listing they depend on are then mostly stated already. The cyclic
+        garbage collector is paused meanwhile: the parsed entries hold no cycles, and its
+        passes over them cost a warm run a few percent."""
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            return self._lookup_all(paths, stats)
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _lookup_all(self, paths: list[str], stats: dict[str, os.stat_result] | None) -> list[list[Finding] | None]:
         found: list[list[Finding] | None] = [None] * len(paths)
         pending = []  # (index, absolute path, entry) whose dependencies are still to check
-        cwd, entries, disk = self._cwd, self.entries, self._disk
+        cwd, entries, known, own_entry, result = self._cwd, self.entries, self._disk.known, self._own_entry, self._result
         prefix = cwd.rstrip(os.sep) + os.sep
+        plain = os.sep == "/"
         for index, path in enumerate(paths):
-            if path.startswith((".", os.sep)) or "/." in path or "//" in path or path.endswith(os.sep) or os.sep != "/":
+            if not plain or path.startswith((".", "/")) or "/." in path or "//" in path or path.endswith("/"):
                 absolute = os.path.normpath(os.path.join(cwd, path))  # os.path.abspath, one getcwd() a run
             else:
                 absolute = prefix + path  # already normal: what normpath would give
@@ -179,17 +192,17 @@ class ResultCache:
                 continue
             info = stats.get(path) if stats else None
             if info is not None:
-                disk.know(absolute, info)
-            entry = self._own_entry(absolute, text, info)
+                known[absolute] = info  # stated once, not twice
+            entry = own_entry(absolute, text, info)
             if entry is not None:
                 if entry[5]:
                     pending.append((index, absolute, entry))
                 else:
-                    found[index] = self._result(absolute, entry)
+                    found[index] = result(absolute, entry)
         for index, absolute, entry in pending:
             try:
                 if all(self._holds_now(tuple(d)) for d in entry[5]):
-                    found[index] = self._result(absolute, entry)
+                    found[index] = result(absolute, entry)
             except TypeError:
                 pass  # a damaged entry: a miss
         return found
@@ -210,7 +223,8 @@ class ResultCache:
                 with open(absolute, "rb") as handle:
                     if content_digest(handle.read(size + 1)) != digest:
                         return None
-            if self._stored_name(absolute) != name or type(entry[5]) is not list:
+            folder = _parent(absolute)
+            if (self._names.get(folder) or self._stored_name(absolute)) != name or type(entry[5]) is not list:
                 return None
         except (OSError, ValueError, TypeError, IndexError, KeyError):
             return None  # unreadable now, or a damaged entry: a miss
@@ -222,7 +236,8 @@ class ResultCache:
             result = [_finding(f) for f in entry[6]] if entry[6] else []
         except (ValueError, TypeError, IndexError, KeyError):
             return None
-        if len(entry) < 8 or entry[7] < self._today - _TOUCH_SECONDS:
+        used = entry[7] if len(entry) == 8 else None
+        if type(used) is not int or used < self._today - _TOUCH_SECONDS:
             entry[7:] = [self._today]  # recently used (pruning keeps these); at most daily,
             self.updated[absolute] = (self._today, _json(entry))  # so that an unchanged tree writes nothing
         return result
@@ -274,6 +289,8 @@ class ResultCache:
         kind, disk = dependency[0], self._disk
         if kind == "absent":
             return disk.is_absent(dependency[1])
+        if kind == "no-folder":
+            return disk.is_missing(dependency[1])
         if kind == "module":
             _, path, digest, mtime, size = dependency
             if mtime >= 0 and disk.is_small_file(path) and disk.signature(path) == (mtime, size):
@@ -342,11 +359,8 @@ class _Disk:
     def __init__(self, directory: str) -> None:
         self.listings = os.path.join(directory, "listings")
         self._stats: dict[str, os.stat_result | None] = {}
+        self.known = self._stats  # path -> what a stat gave (None: it failed); fed by discovery too
         self._missing_folders: dict[str, bool] = {}
-
-    def know(self, path: str, info: os.stat_result) -> None:
-        """What discovery found of a file (``path`` absolute): stated once, not twice."""
-        self._stats[path] = info
 
     def stat(self, path: str) -> os.stat_result | None:
         try:
@@ -376,51 +390,52 @@ class _Disk:
     def is_absent(self, path: str) -> bool:
         """``not is_small_file(path)``; true without a look at the file when its folder is
         missing (most modules an import was looked for as: a folder missing is one stat)."""
-        return self._missing(_parent(path)) or not self.is_small_file(path)
+        return self.is_missing(_parent(path)) or not self.is_small_file(path)
 
-    def _missing(self, folder: str) -> bool:
+    def is_missing(self, folder: str) -> bool:
         """Whether ``folder`` is no folder (nothing can be found below it), its parents first."""
         found = self._missing_folders.get(folder)
         if found is None:
             parent = _parent(folder)
-            info = None if parent != folder and self._missing(parent) else self.stat(folder)
+            info = None if parent != folder and self.is_missing(parent) else self.stat(folder)
             found = self._missing_folders[folder] = info is None or not stat.S_ISDIR(info.st_mode)
         return found
 
     def listing_holds(self, base: str, digest: str) -> bool:
         files = self._unchanged_listing(base, digest)
-        if files is not None:
-            return listing_digest(files, self.signature) == digest
+        if files is not None:  # the same files: the listing holds while each keeps its signature
+            signature = self.signature
+            return all(signature(path) == (mtime, size) for path, mtime, size in files)
         folders: list[tuple[str, int, int, int]] = []
-        files = py_files(base, folders)
-        holds = listing_digest(files, self.signature) == digest
-        if holds:
-            self._keep_shape(base, digest, folders, files)
+        paths = py_files(base, folders)
+        holds = listing_digest(paths, self.signature) == digest
+        if holds:  # (and so no file was written moments ago: listing_digest never matches then)
+            self._keep_shape(base, digest, folders, paths)
         return holds
 
     def _shape_file(self, base: str, digest: str) -> str:
         key = hashlib.blake2b(f"{base}\0{digest}".encode("utf-8", "surrogateescape"), digest_size=12).hexdigest()
         return os.path.join(self.listings, key)
 
-    def _unchanged_listing(self, base: str, digest: str) -> list[str] | None:
-        """The files of the listing ``digest`` of ``base`` as its shape recorded them, if none
-        of its folders changed since; else None (walk it)."""
+    def _unchanged_listing(self, base: str, digest: str) -> list[tuple[str, int, int]] | None:
+        """The files (path, time, size) of the listing ``digest`` of ``base`` as its shape
+        recorded them, if none of its folders changed since; else None (walk it)."""
         try:
             with open(self._shape_file(base, digest), "rb") as handle:
                 data = handle.read()
             checksum, _, body = data.partition(b"\n")
             if hashlib.blake2b(body, digest_size=16).hexdigest().encode() != checksum:
                 return None
-            shape, end = _decode(body.decode("utf-8", "surrogateescape"))
+            shape, end = _decode(body.decode("ascii"))
             stored_base, stored_digest, folders, files = shape
-            if (stored_base, stored_digest) != (base, digest):
+            if (stored_base, stored_digest) != (base, digest) or end != len(body):
                 return None
             prefix = base + os.sep
             for relative, device, inode, mtime in folders:
                 info = self.stat(prefix + relative if relative else base)
                 if info is None or (info.st_dev, info.st_ino, info.st_mtime_ns) != (device, inode, mtime):
                     return None
-            return [prefix + relative for relative in files]
+            return [(prefix + relative, mtime, size) for relative, mtime, size in files]
         except (OSError, ValueError, TypeError, UnicodeDecodeError):
             return None
 
@@ -429,12 +444,13 @@ class _Disk:
         prefix = base + os.sep
         if any(f[1] < 0 for f in folders) or not all(f[0] == base or f[0].startswith(prefix) for f in folders):
             return
-        if not all(path.startswith(prefix) for path in files):
+        signatures = [self.signature(path) for path in files]
+        if not all(path.startswith(prefix) for path in files) or None in signatures:
             return
         shape = [
             base, digest,
             [[f[0][len(prefix):] if f[0] != base else "", f[1], f[2], f[3]] for f in folders],
-            [path[len(prefix):] for path in files],
+            [[path[len(prefix):], *signature] for path, signature in zip(files, signatures)],
         ]  # fmt: skip
         body = json.dumps(shape, separators=(",", ":")).encode("ascii")
         data = hashlib.blake2b(body, digest_size=16).hexdigest().encode() + b"\n" + body

@@ -326,6 +326,7 @@ class Project:
     _index: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     _files: dict[str, list[str]] = field(default_factory=dict)
     _importers: dict[tuple[str, frozenset[str]], list[ModuleInfo]] = field(default_factory=dict)
+    _absences: dict[str, tuple] = field(default_factory=dict)
     # While one file is checked for the persistent cache: what its result depends on
     # besides its own bytes (see cache.py and dependency_holds). None: not recorded.
     recorded: dict[tuple, None] | None = None
@@ -384,6 +385,7 @@ class Project:
         self._index.clear()
         self._files.clear()
         self._importers.clear()
+        self._absences.clear()
 
     def forget(self, module: ModuleInfo) -> None:
         """Drop a module given by text (a checked file) once its check is done: later files
@@ -430,7 +432,22 @@ class Project:
                     break
             self._by_name[key] = (found, probed)
         if self.recorded is not None:
-            self.recorded.update(dict.fromkeys(probed))
+            self.recorded.update(dict.fromkeys(self._absence(p) if p[0] == "absent" else p for p in probed))
+        return found
+
+    def _absence(self, probe: tuple) -> tuple:
+        """What a module looked for and not found tells the persistent cache: ``probe``, the
+        file's absence, or the absence of the first missing folder above it (one look then
+        covers every module looked for below that folder)."""
+        found = self._absences.get(probe[1])
+        if found is None:
+            missing, folder = None, os.path.dirname(probe[1])
+            while not _is_folder(folder):
+                missing, parent = folder, os.path.dirname(folder)
+                if parent == folder:
+                    break
+                folder = parent
+            found = self._absences[probe[1]] = ("no-folder", missing) if missing is not None else probe
         return found
 
     # -- importers --------------------------------------------------------------
@@ -580,6 +597,8 @@ def dependency_holds(dependency: tuple) -> bool:
         return (_signature(path) or (-1, -1)) == (mtime, size) and _load(path) is None
     if kind == "absent":
         return not _is_small_regular_file(dependency[1])
+    if kind == "no-folder":
+        return not _is_folder(dependency[1])
     if kind == "roots":
         own = dependency[1]
         root = import_root(os.path.join(own, "_.py"))[0]
@@ -666,6 +685,13 @@ def _is_small_regular_file(path: str) -> bool:
     except (OSError, ValueError):
         return False
     return stat.S_ISREG(info.st_mode) and info.st_size <= MAX_MODULE_BYTES
+
+
+def _is_folder(path: str) -> bool:
+    try:
+        return stat.S_ISDIR(os.stat(path).st_mode)
+    except (OSError, ValueError):
+        return False
 
 
 def _read_small(path: str) -> bytes | None:

@@ -40,7 +40,7 @@ MAX_NOTEBOOK_BYTES = 64 * 2**20
 written: list[str] = []
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: made for every file, and a frozen one costs six times as much
 class Outcome:
     """What one file gave."""
 
@@ -162,9 +162,12 @@ class CachedCheck:
     ) -> None:
         self.files, self.cache = files, cache
         python = [path for path in files if not is_notebook(path)]
-        stored = dict(zip(python, cache.lookup_all(python, stats)))
+        found = cache.lookup_all(python, stats)
+        if len(python) != len(files):  # notebooks are not cached: each a miss
+            stored = dict(zip(python, found))
+            found = [stored.get(path) for path in files]
         self.hits: list[Outcome | None] = [
-            None if (found := stored.get(path)) is None else task.from_findings(path, found) for path in files
+            None if findings is None else task.from_findings(path, findings) for path, findings in zip(files, found)
         ]
         misses = [path for path, hit in zip(files, self.hits) if hit is None]
         if misses:  # the Settings made once here, not in each worker
