@@ -121,29 +121,39 @@ def test_editing_another_module_changes_the_cached_result(
     assert after != before
 
 
-def test_a_warm_run_reads_unchanged_files_from_the_cache(tmp_path: Path, cache: Path) -> None:
+# (a checked file, its text with a DEV002, the same size without): one whose result depends
+# on other modules, and one that depends on nothing (its entry is checked without parsing it)
+REWRITES = [
+    ("pkg/main.py", PROJECT["pkg/main.py"], PROJECT["pkg/main.py"].replace('"auto"', '"cpu" ')),
+    ("bare.py", 'x.to("auto")\n', 'x.to("cpu") \n'),
+]
+
+
+@pytest.mark.parametrize(("name", "with_finding", "without"), REWRITES, ids=["with-dependencies", "alone"])
+def test_a_warm_run_reads_unchanged_files_from_the_cache(tmp_path: Path, cache: Path, name: str, with_finding: str, without: str) -> None:
     """Shown by its one effect on results: an entry whose size and time still match is
     trusted (as ruff does) when the file was written well before it was checked."""
-    write_tree(tmp_path, PROJECT)
-    assert "DEV002" in same_as_cold("pkg/main.py", cwd=tmp_path)
-    main = tmp_path / "pkg/main.py"
-    text = main.read_text().replace('"auto"', '"cpu" ')  # same size
-    main.write_text(text)
-    os.utime(main, (OLD, OLD))  # and the same time: indistinguishable without reading it
-    assert "DEV002" in check("pkg/main.py", cwd=tmp_path)[1]  # the stored result
-    assert "DEV002" not in check("--no-cache", "pkg/main.py", cwd=tmp_path)[1]
+    write_tree(tmp_path, {**PROJECT, name: without})
+    assert "DEV002" not in same_as_cold(name, cwd=tmp_path)
+    path = tmp_path / name
+    path.write_text(with_finding)
+    os.utime(path, (OLD, OLD))  # and the same time: indistinguishable without reading it
+    assert "DEV002" not in check(name, cwd=tmp_path)[1]  # the stored result
+    assert "DEV002" in check("--no-cache", name, cwd=tmp_path)[1]
 
 
-def test_a_file_rewritten_moments_after_its_check_is_read_again(tmp_path: Path, cache: Path) -> None:
+@pytest.mark.parametrize(("name", "with_finding", "without"), REWRITES, ids=["with-dependencies", "alone"])
+def test_a_file_rewritten_moments_after_its_check_is_read_again(tmp_path: Path, cache: Path, name: str, with_finding: str, without: str) -> None:
     """Same size, same time, different bytes: possible when two writes fall within the
     clock's resolution. A time that close to the check is never trusted (git's racy check)."""
-    write_tree(tmp_path, PROJECT, age=None)
-    main = tmp_path / "pkg/main.py"
-    stat = main.stat()
-    assert "DEV002" in same_as_cold("pkg/main.py", cwd=tmp_path)
-    main.write_text(main.read_text().replace('"auto"', '"cpu" '))
-    os.utime(main, ns=(stat.st_atime_ns, stat.st_mtime_ns))
-    assert "DEV002" not in same_as_cold("pkg/main.py", cwd=tmp_path)
+    write_tree(tmp_path, {**PROJECT, name: without}, age=None)
+    path = tmp_path / name
+    stat = path.stat()
+    assert "DEV002" not in same_as_cold(name, cwd=tmp_path)
+    path.write_text(with_finding)
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert path.stat().st_size == stat.st_size
+    assert "DEV002" in same_as_cold(name, cwd=tmp_path)
 
 
 def test_a_module_added_within_the_same_tick_as_its_folders_time_is_found(tmp_path: Path, cache: Path) -> None:

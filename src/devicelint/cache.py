@@ -153,6 +153,7 @@ class ResultCache:
         self._holds: dict[tuple, bool] = {}
         self._packages: dict[str, tuple[str, tuple[str, ...]]] = {}
         self._names: dict[str, list] = {}  # folder -> [import root, name], as entries store it
+        self._names_json: dict[str, str] = {}  # folder -> its _names entry as JSON text, and ","
         self._cwd = os.getcwd()
         self._disk = _Disk(self.directory)
 
@@ -179,20 +180,28 @@ class ResultCache:
     def _lookup_all(self, paths: list[str], stats: dict[str, os.stat_result] | None) -> list[list[Finding] | None]:
         found: list[list[Finding] | None] = [None] * len(paths)
         pending = []  # (index, absolute path, entry) whose dependencies are still to check
-        cwd, entries, known, own_entry, result = self._cwd, self.entries, self._disk.known, self._own_entry, self._result
+        cwd, entries, known = self._cwd, self.entries, self._disk.known
         prefix = cwd.rstrip(os.sep) + os.sep
         plain = os.sep == "/"
-        for index, path in enumerate(paths):
+        absolutes = []
+        for path in paths:
             if not plain or path.startswith((".", "/")) or "/." in path or "//" in path or path.endswith("/"):
                 absolute = os.path.normpath(os.path.join(cwd, path))  # os.path.abspath, one getcwd() a run
             else:
                 absolute = prefix + path  # already normal: what normpath would give
+            absolutes.append(absolute)
+            info = stats.get(path) if stats else None
+            if info is not None:
+                known[absolute] = info  # stated once, not twice (the __init__.py of a folder too)
+        clean, own_entry, result = self._clean_entry_holds, self._own_entry, self._result
+        for index, absolute in enumerate(absolutes):
             text = entries.get(absolute)
             if text is None:
                 continue
-            info = stats.get(path) if stats else None
-            if info is not None:
-                known[absolute] = info  # stated once, not twice
+            info = known.get(absolute)
+            if info is not None and clean(absolute, text, info):
+                found[index] = []
+                continue
             entry = own_entry(absolute, text, info)
             if entry is not None:
                 if entry[5]:
@@ -206,6 +215,33 @@ class ResultCache:
             except TypeError:
                 pass  # a damaged entry: a miss
         return found
+
+    def _clean_entry_holds(self, absolute: str, text: str, info: os.stat_result) -> bool:
+        """The usual entry, checked without parsing it: a file with no findings that depends on
+        nothing else, its size and time unchanged (and old), its import name the same, used
+        lately. Its JSON text as store() writes it is then exactly
+        ``[MTIME,SIZE,"DIGEST",NAME,RECORDED_AT,[],[],LAST_USED]``. Anything else (or any
+        doubt) is for _own_entry to decide."""
+        head = f"[{info.st_mtime_ns},{info.st_size},"
+        if not text.startswith(head):
+            return False
+        folder = _parent(absolute)
+        name = self._names_json.get(folder)
+        if name is None:
+            name = self._names_json[folder] = _json(self._stored_name(absolute)) + ","
+        at = len(head) + 35  # '"' DIGEST (32 hex digits) '",'
+        if text[at - 35] != '"' or text[at - 2 : at] != '",' or not text.startswith(name, at):
+            return False
+        at += len(name)
+        end = text.find(",", at)
+        tail = text[end:]
+        if not tail.startswith(",[],[],") or not tail.endswith("]"):
+            return False
+        try:
+            recorded_at, used = int(text[at:end]), int(tail[7:-1])
+        except ValueError:
+            return False
+        return info.st_mtime_ns < recorded_at - RACY_NS and used >= self._today - _TOUCH_SECONDS
 
     def _own_entry(self, absolute: str, text: str, info: os.stat_result | None) -> list | None:
         """The entry of a file (parsed) if the file and its import name are unchanged."""
