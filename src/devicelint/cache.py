@@ -4,10 +4,12 @@ they depend on has changed (as ruff's cache).
 One index file per *fingerprint* (devicelint's version and code, Python's version, the
 analysis settings) holds an entry per checked file (by absolute path): its size, time
 and content hash, its import name, the findings, and what the engine read besides the file
-(project.py records it: the project modules its summaries used by content hash, the module
-paths it looked for and did not find, and the file listings of the importer index, since
-a new or edited importer can change a result). An entry is used only when all of that
-still holds; anything else is a miss, and a miss is only slower.
+(project.py records it: the project modules its summaries used by content hash, and by
+size and time when they were written well before they were read; the module paths it
+looked for and did not find, or the first missing folder above them; and the file
+listings of the importer index, since a new or edited importer can change a result). An
+entry is used only when all of that still holds; anything else is a miss, and a miss is
+only slower.
 
 * Where: ``DEVICELINT_CACHE_DIR``, else ``cache-dir`` in the configuration, else the
   platform cache folder (``$XDG_CACHE_HOME/devicelint`` or ``~/.cache/devicelint``).
@@ -18,7 +20,13 @@ still holds; anything else is a miss, and a miss is only slower.
   never see half a file; the last writer wins, merged with what is on disk); a checksum
   guards against a damaged file, which is then ignored; a size and time are trusted to
   mean "unchanged" only when taken well after the last write (else the content hash
-  decides). Bounded: MAX_ENTRIES per index, MAX_INDEXES indexes.
+  decides). A listing is walked again unless every folder it walked keeps its device,
+  inode and time, taken well after that folder's last write and with no symbolic link in
+  it (see _Disk: its shape, kept under ``listings/`` by the first warm run, checksummed
+  like an index). Bounded: MAX_ENTRIES per index, MAX_INDEXES indexes, MAX_LISTINGS shapes.
+* Fast when nothing changed: one stat per path a run (discovery's, shared by the entries,
+  the modules and listings they depend on), and the usual entry (no findings, no
+  dependencies) checked on its text. The engine is not imported unless a file is a miss.
 * The parent process looks entries up and stores them: only misses go to the workers.
   It holds each entry as its JSON text (one entry a line in the file, parsed when looked
   up), about 400 bytes, not parsed lists (1.2 kB): 50,000 entries are 20 MB, not 60.
@@ -33,9 +41,9 @@ import os
 import stat
 import sys
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from json.decoder import scanstring
-from collections.abc import Iterable
 from typing import BinaryIO
 
 from devicelint import __version__
@@ -230,7 +238,7 @@ class ResultCache:
         if name is None:
             name = self._names_json[folder] = _json(self._stored_name(absolute)) + ","
         at = len(head) + 35  # '"' DIGEST (32 hex digits) '",'
-        if text[at - 35] != '"' or text[at - 2 : at] != '",' or not text.startswith(name, at):
+        if text[at - 35 : at - 34] != '"' or text[at - 2 : at] != '",' or not text.startswith(name, at):
             return False
         at += len(name)
         end = text.find(",", at)
