@@ -222,8 +222,8 @@ def test_a_damaged_listing_shape_never_changes_a_result(tmp_path: Path, cache: P
 
 def test_py_files_walks_as_os_walk_and_says_which_folders_can_be_trusted(tmp_path: Path) -> None:
     """project.py_files is os.walk's walk (links to folders not followed; hidden and build
-    folders left out); each folder walked comes with its device, inode and time, or -1s when a
-    warm run must list it again: written moments ago, or holding a symbolic link."""
+    folders left out); each folder walked comes with its device, inode, time and ctime, or -1s
+    when a warm run must list it again: written moments ago, or holding a symbolic link."""
     from devicelint.project import _SKIPPED_DIRS, MAX_INDEXED_FILES, py_files
 
     def reference(base: Path) -> list[str]:
@@ -241,15 +241,15 @@ def test_py_files_walks_as_os_walk_and_says_which_folders_can_be_trusted(tmp_pat
     (tmp_path / "j" / "broken.py").symlink_to(tmp_path / "nowhere")
     age_folders(tmp_path)
     os.utime(tmp_path / "b" / "d", None)  # written now
-    folders: list[tuple[str, int, int, int]] = []
+    folders: list[tuple[str, int, int, int, int]] = []
     assert py_files(str(tmp_path), folders) == reference(tmp_path)
     assert {Path(p).name for p in py_files(str(tmp_path))} == {"a.py", "c.py", "e.py", "k.py", "link.py", "broken.py"}
-    untrusted = {Path(f[0]).relative_to(tmp_path) for f in folders if f[1:] == (-1, -1, -1)}
+    untrusted = {Path(f[0]).relative_to(tmp_path) for f in folders if f[1:] == (-1, -1, -1, -1)}
     assert untrusted == {Path("b/d"), Path("j")}
-    for path, device, inode, mtime in folders:
+    for path, device, inode, mtime, ctime in folders:
         if Path(path).relative_to(tmp_path) not in untrusted:
             info = os.stat(path)
-            assert (device, inode, mtime) == (info.st_dev, info.st_ino, info.st_mtime_ns)
+            assert (device, inode, mtime, ctime) == (info.st_dev, info.st_ino, info.st_mtime_ns, info.st_ctime_ns)
     many = {f"m/{i:04d}.py": "" for i in range(MAX_INDEXED_FILES + 50)}
     write_tree(tmp_path / "many", {**many, "n/x.py": ""})
     assert py_files(str(tmp_path / "many")) == reference(tmp_path / "many")

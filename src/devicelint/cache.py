@@ -393,9 +393,9 @@ class _Disk:
 
     A listing (project.py_files) depends on which files its folders hold, and on each file's
     size and time. A folder's time changes whenever a name is added to it, removed or
-    renamed, so while every folder walked has its device, inode and time (taken before it was
-    listed, and well after it was last written: RACY_NS), the walk would find the same files:
-    only their signatures need a look. A folder with a symbolic link in it is always walked
+    renamed (and its ctime with its permissions too), so while every folder walked has its
+    device, inode, time and ctime (taken before it was listed, and well after it was last
+    written: RACY_NS), the walk would find the same files: only their signatures need a look. A folder with a symbolic link in it is always walked
     (a link's target can change without its folder's time), as is any listing whose shape
     is missing, damaged or stale.
     """
@@ -450,7 +450,7 @@ class _Disk:
         if files is not None:  # the same files: the listing holds while each keeps its signature
             signature = self.signature
             return all(signature(path) == (mtime, size) for path, mtime, size in files)
-        folders: list[tuple[str, int, int, int]] = []
+        folders: list[tuple[str, int, int, int, int]] = []
         paths = py_files(base, folders)
         holds = listing_digest(paths, self.signature) == digest
         if holds:  # (and so no file was written moments ago: listing_digest never matches then)
@@ -475,15 +475,15 @@ class _Disk:
             if (stored_base, stored_digest) != (base, digest) or end != len(body):
                 return None
             prefix = base + os.sep
-            for relative, device, inode, mtime in folders:
+            for relative, device, inode, mtime, ctime in folders:
                 info = self.stat(prefix + relative if relative else base)
-                if info is None or (info.st_dev, info.st_ino, info.st_mtime_ns) != (device, inode, mtime):
+                if info is None or (info.st_dev, info.st_ino, info.st_mtime_ns, info.st_ctime_ns) != (device, inode, mtime, ctime):
                     return None
             return [(prefix + relative, mtime, size) for relative, mtime, size in files]
         except (OSError, ValueError, TypeError, UnicodeDecodeError):
             return None
 
-    def _keep_shape(self, base: str, digest: str, folders: list[tuple[str, int, int, int]], files: list[str]) -> None:
+    def _keep_shape(self, base: str, digest: str, folders: list[tuple[str, int, int, int, int]], files: list[str]) -> None:
         """Store the shape of a listing just walked, if it can be trusted; never raises."""
         prefix = base + os.sep
         if any(f[1] < 0 for f in folders) or not all(f[0] == base or f[0].startswith(prefix) for f in folders):
@@ -493,7 +493,7 @@ class _Disk:
             return
         shape = [
             base, digest,
-            [[f[0][len(prefix):] if f[0] != base else "", f[1], f[2], f[3]] for f in folders],
+            [[f[0][len(prefix):] if f[0] != base else "", *f[1:]] for f in folders],
             [[path[len(prefix):], *signature] for path, signature in zip(files, signatures)],
         ]  # fmt: skip
         body = json.dumps(shape, separators=(",", ":")).encode("ascii")

@@ -515,15 +515,16 @@ class Project:
         return files
 
 
-def py_files(base: str, folders: list[tuple[str, int, int, int]] | None = None) -> list[str]:
+def py_files(base: str, folders: list[tuple[str, int, int, int, int]] | None = None) -> list[str]:
     """The .py files under ``base`` (sorted; at most one more than MAX_INDEXED_FILES), as
     os.walk finds them (links to folders are not followed), hidden folders and _SKIPPED_DIRS
     left out.
 
-    With ``folders``: each folder walked is added as (path, device, inode, mtime), stated
-    before it is listed, so that a later run can tell that its listing is unchanged without
-    listing it (cache.py); a (path, -1, -1, -1) says that this cannot be trusted (a folder
-    written moments before, a symbolic link whose target may change without its folder).
+    With ``folders``: each folder walked is added as (path, device, inode, mtime, ctime),
+    stated before it is listed, so that a later run can tell that its listing is unchanged
+    without listing it (cache.py; the ctime also changes with the folder's permissions); a
+    (path, -1, -1, -1, -1) says that this cannot be trusted (a folder written moments before,
+    one that could not be listed, a symbolic link whose target may change without its folder).
     """
     files: list[str] = []
     stack = [os.path.abspath(base)]
@@ -534,9 +535,9 @@ def py_files(base: str, folders: list[tuple[str, int, int, int]] | None = None) 
             try:
                 info = os.stat(directory)
                 trusted = info.st_mtime_ns < recent
-                folders.append((directory, info.st_dev, info.st_ino, info.st_mtime_ns) if trusted else (directory, -1, -1, -1))
+                folders.append((directory, info.st_dev, info.st_ino, info.st_mtime_ns, info.st_ctime_ns) if trusted else _untrusted(directory))
             except (OSError, ValueError):
-                folders.append((directory, -1, -1, -1))
+                folders.append(_untrusted(directory))
         subdirs, names = [], []
         try:
             with os.scandir(directory) as listing:
@@ -549,18 +550,24 @@ def py_files(base: str, folders: list[tuple[str, int, int, int]] | None = None) 
                     if is_dir or name.endswith(".py"):
                         is_link = entry.is_symlink()
                         if is_link and folders is not None:
-                            folders.append((directory, -1, -1, -1))
+                            folders.append(_untrusted(directory))
                         if not is_dir:
                             names.append(name)
                         elif not is_link and not name.startswith(".") and name not in _SKIPPED_DIRS:
                             subdirs.append(name)
         except (OSError, ValueError):
+            if folders is not None:
+                folders.append(_untrusted(directory))
             continue
         files.extend(os.path.join(directory, f) for f in sorted(names))
         if len(files) > MAX_INDEXED_FILES:
             break
         stack.extend(os.path.join(directory, d) for d in sorted(subdirs, reverse=True))
     return files
+
+
+def _untrusted(directory: str) -> tuple[str, int, int, int, int]:
+    return (directory, -1, -1, -1, -1)
 
 
 def listing_digest(files: list[str], signature: Callable[[str], tuple[int, int] | None] | None = None) -> str:
