@@ -201,13 +201,15 @@ class ResultCache:
             info = stats.get(path) if stats else None
             if info is not None:
                 known[absolute] = info  # stated once, not twice (the __init__.py of a folder too)
-        clean, own_entry, result = self._clean_entry_holds, self._own_entry, self._result
+        clean, own_entry, result, stat_of = self._clean_entry_holds, self._own_entry, self._result, self._disk.stat
         for index, absolute in enumerate(absolutes):
             text = entries.get(absolute)
             if text is None:
                 continue
-            info = known.get(absolute)
-            if info is not None and clean(absolute, text, info):
+            info = stat_of(absolute)  # discovery's, for a file given by name
+            if info is None:
+                continue  # gone: a miss
+            if clean(absolute, text, info):
                 found[index] = []
                 continue
             entry = own_entry(absolute, text, info)
