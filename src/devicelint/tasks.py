@@ -14,6 +14,7 @@ imported, and the analysis Settings made, only when a file is read.
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 from collections.abc import Iterator
@@ -162,13 +163,19 @@ class CachedCheck:
     ) -> None:
         self.files, self.cache = files, cache
         python = [path for path in files if not is_notebook(path)]
-        found = cache.lookup_all(python, stats)
-        if len(python) != len(files):  # notebooks are not cached: each a miss
-            stored = dict(zip(python, found))
-            found = [stored.get(path) for path in files]
-        self.hits: list[Outcome | None] = [
-            None if findings is None else task.from_findings(path, findings) for path, findings in zip(files, found)
-        ]
+        collecting = gc.isenabled()
+        gc.disable()  # an outcome a file, no cycles: the collector's passes would only cost time
+        try:
+            found = cache.lookup_all(python, stats)
+            if len(python) != len(files):  # notebooks are not cached: each a miss
+                stored = dict(zip(python, found))
+                found = [stored.get(path) for path in files]
+            self.hits: list[Outcome | None] = [
+                None if findings is None else task.from_findings(path, findings) for path, findings in zip(files, found)
+            ]
+        finally:
+            if collecting:
+                gc.enable()
         misses = [path for path, hit in zip(files, self.hits) if hit is None]
         if misses:  # the Settings made once here, not in each worker
             task = replace(task, settings=task.analysis_settings)
