@@ -341,10 +341,6 @@ class ResultCache:
             _, path, digest, mtime, size = dependency
             if mtime >= 0 and disk.is_small_file(path) and disk.signature(path) == (mtime, size):
                 return True  # written well before it was read: its size and time stand for its bytes
-        elif kind == "roots":
-            own = dependency[1]
-            root = self._package(own)[0]
-            return list(dependency[2:]) == ([root] if root == own else [root, own])
         elif kind == "listing":
             return disk.listing_holds(dependency[1], dependency[2])
         return dependency_holds(dependency)
