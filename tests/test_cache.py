@@ -24,7 +24,9 @@ OLD = time.time() - 3600  # files "written an hour ago": their size and time are
 
 @pytest.fixture
 def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "cache"
+    # beside the checked tree, not in it: the tests' trees are import roots whose listings
+    # entries depend on, and a cache written inside would change their folders' times
+    folder = tmp_path.parent / f"{tmp_path.name}-cache"
     monkeypatch.setenv("DEVICELINT_CACHE_DIR", str(folder))
     return folder
 
@@ -38,8 +40,20 @@ def write_tree(root: Path, files: dict[str, str], age: float | None = OLD) -> No
             os.utime(path, (age, age))
 
 
+def age_folders(root: Path) -> None:
+    """Every folder under ``root`` (and itself) last written an hour ago: a warm run then trusts
+    their times, and checks a listing an entry depends on from its folders alone."""
+    for folder in [root, *(p for p in root.rglob("*") if p.is_dir())]:
+        os.utime(folder, (OLD, OLD))
+
+
 def index_files(cache: Path) -> list[Path]:
     return sorted((cache / SUBDIR).glob("*.cache"))
+
+
+def listing_shapes(cache: Path) -> list[Path]:
+    folder = cache / SUBDIR / "listings"
+    return sorted(folder.iterdir()) if folder.is_dir() else []
 
 
 def check(*args: str | Path, cwd: Path) -> tuple[int, str]:
@@ -64,6 +78,7 @@ PROJECT = {
     "pkg/config.py": "DEFAULT_DEVICE = \"auto\"\n",
     "pkg/plain.py": "import torch\nx = torch.zeros(2).to(\"cpu\")\n",
     "pkg/script.py": "import torch\nfrom tools import move\n\nmove(torch.zeros(2), \"auto\")\n",
+    "pkg/deep.py": "import torch\nfrom lib.helpers import move\n\nmove(torch.zeros(2), \"auto\")\n",
 }
 
 # (the file edited, its new text, the file checked, whether a DEV002 is reported there after)
@@ -73,50 +88,172 @@ DEPENDENCY_EDITS = [
     ("pkg/utils.py", "def move(x, device):\n    return x.cuda(device)\n", "pkg/main.py", True),
     # a module that imports the checked file's constant and moves it: a new importer
     ("pkg/user.py", "import torch\nfrom pkg.config import DEFAULT_DEVICE\ntorch.zeros(1).to(DEFAULT_DEVICE)\n", "pkg/config.py", True),
+    # ... or an importer edited in place (its folder's time stays)
+    ("pkg/plain.py", "import torch\nfrom pkg.config import DEFAULT_DEVICE\nx = torch.zeros(2).to(DEFAULT_DEVICE)\n", "pkg/config.py", True),
     # the checked file's import now resolves: a module that did not exist
     ("pkg/tools.py", "def move(x, device):\n    return x.to(device)\n", "pkg/script.py", True),
+    # ... in a folder that did not exist (a warm run looks at the missing folder only)
+    ("lib/helpers.py", "def move(x, device):\n    return x.to(device)\n", "pkg/deep.py", True),
 ]
 
 
+@pytest.mark.parametrize("old_folders", [False, True], ids=["new-folders", "old-folders"])
 @pytest.mark.parametrize(("edited", "text", "checked", "reported"), DEPENDENCY_EDITS)
 def test_editing_another_module_changes_the_cached_result(
-    tmp_path: Path, cache: Path, edited: str, text: str, checked: str, reported: bool
+    tmp_path: Path, cache: Path, edited: str, text: str, checked: str, reported: bool, old_folders: bool
 ) -> None:
+    """With old folders, the second warm run checks the listings from their folders' times
+    (their shapes kept by the first): a module added changes its folder's time."""
     write_tree(tmp_path, PROJECT)
     if edited == "pkg/utils.py" and "cuda" in text:
         write_tree(tmp_path, {"pkg/utils.py": "def move(x, device):\n    return x\n"})
+    if old_folders:
+        age_folders(tmp_path)
     before = same_as_cold(checked, cwd=tmp_path)
     assert same_as_cold(checked, cwd=tmp_path) == before  # warm, unchanged
+    assert same_as_cold(checked, cwd=tmp_path) == before  # warm, from the listings' shapes if any
     assert index_files(cache)
+    if checked == "pkg/config.py":  # the one whose result depends on a listing (of pkg, its importers)
+        assert bool(listing_shapes(cache)) == old_folders
     write_tree(tmp_path, {edited: text}, age=None)
     after = same_as_cold(checked, cwd=tmp_path)
     assert ("DEV002" in after) == reported
     assert after != before
 
 
-def test_a_warm_run_reads_unchanged_files_from_the_cache(tmp_path: Path, cache: Path) -> None:
+# (a checked file, its text with a DEV002, the same size without): one whose result depends
+# on other modules, and one that depends on nothing (its entry is checked without parsing it)
+REWRITES = [
+    ("pkg/main.py", PROJECT["pkg/main.py"], PROJECT["pkg/main.py"].replace('"auto"', '"cpu" ')),
+    ("bare.py", 'x.to("auto")\n', 'x.to("cpu") \n'),
+]
+
+
+@pytest.mark.parametrize(("name", "with_finding", "without"), REWRITES, ids=["with-dependencies", "alone"])
+def test_a_warm_run_reads_unchanged_files_from_the_cache(tmp_path: Path, cache: Path, name: str, with_finding: str, without: str) -> None:
     """Shown by its one effect on results: an entry whose size and time still match is
     trusted (as ruff does) when the file was written well before it was checked."""
+    write_tree(tmp_path, {**PROJECT, name: without})
+    assert "DEV002" not in same_as_cold(name, cwd=tmp_path)
+    path = tmp_path / name
+    path.write_text(with_finding)
+    os.utime(path, (OLD, OLD))  # and the same time: indistinguishable without reading it
+    assert "DEV002" not in check(name, cwd=tmp_path)[1]  # the stored result
+    assert "DEV002" in check("--no-cache", name, cwd=tmp_path)[1]
+
+
+@pytest.mark.parametrize(("name", "with_finding", "without"), REWRITES, ids=["with-dependencies", "alone"])
+def test_a_file_rewritten_moments_after_its_check_is_read_again(tmp_path: Path, cache: Path, name: str, with_finding: str, without: str) -> None:
+    """Same size, same time, different bytes: possible when two writes fall within the
+    clock's resolution. A time that close to the check is never trusted (git's racy check)."""
+    write_tree(tmp_path, {**PROJECT, name: without}, age=None)
+    path = tmp_path / name
+    stat = path.stat()
+    assert "DEV002" not in same_as_cold(name, cwd=tmp_path)
+    path.write_text(with_finding)
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert path.stat().st_size == stat.st_size
+    assert "DEV002" in same_as_cold(name, cwd=tmp_path)
+
+
+def test_a_module_added_within_the_same_tick_as_its_folders_time_is_found(tmp_path: Path, cache: Path) -> None:
+    """A folder written moments before it was listed may gain a file without a new time
+    (timestamps are coarser than the clock): its time is never trusted, the folder is listed
+    again. Here the added importer leaves pkg/ with exactly the time it had."""
+    write_tree(tmp_path, PROJECT)
+    folder = tmp_path / "pkg"
+    os.utime(folder, ns=(time.time_ns(), time.time_ns()))
+    written = folder.stat().st_mtime_ns
+    assert "DEV002" not in same_as_cold("pkg/config.py", cwd=tmp_path)
+    assert "DEV002" not in same_as_cold("pkg/config.py", cwd=tmp_path)
+    assert not listing_shapes(cache)
+    write_tree(tmp_path, {"pkg/user.py": DEPENDENCY_EDITS[2][1]})
+    os.utime(folder, ns=(written, written))
+    assert "DEV002" in same_as_cold("pkg/config.py", cwd=tmp_path)
+
+
+def test_a_module_rewritten_moments_after_it_was_read_is_read_again(tmp_path: Path, cache: Path) -> None:
+    """A module an entry depends on stands for its bytes by its size and time only when it was
+    written well before it was read: the same size, the same time, other bytes are seen."""
+    write_tree(tmp_path, PROJECT, age=None)
+    utils = tmp_path / "pkg/utils.py"
+    stat = utils.stat()
+    assert "DEV002" in same_as_cold("pkg/main.py", cwd=tmp_path)
+    utils.write_text(utils.read_text().replace("x.to(device)", "x  # device "))
+    os.utime(utils, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert utils.stat().st_size == stat.st_size
+    assert "DEV002" not in same_as_cold("pkg/main.py", cwd=tmp_path)
+
+
+def test_a_module_written_well_before_it_was_read_is_trusted_by_size_and_time(tmp_path: Path, cache: Path) -> None:
+    """Shown by its one effect on results (as for the checked file itself): the same size and
+    the same old time, other bytes, and the stored result stands."""
     write_tree(tmp_path, PROJECT)
     assert "DEV002" in same_as_cold("pkg/main.py", cwd=tmp_path)
-    main = tmp_path / "pkg/main.py"
-    text = main.read_text().replace('"auto"', '"cpu" ')  # same size
-    main.write_text(text)
-    os.utime(main, (OLD, OLD))  # and the same time: indistinguishable without reading it
+    utils = tmp_path / "pkg/utils.py"
+    utils.write_text(utils.read_text().replace("x.to(device)", "x  # device "))
+    os.utime(utils, (OLD, OLD))
     assert "DEV002" in check("pkg/main.py", cwd=tmp_path)[1]  # the stored result
     assert "DEV002" not in check("--no-cache", "pkg/main.py", cwd=tmp_path)[1]
 
 
-def test_a_file_rewritten_moments_after_its_check_is_read_again(tmp_path: Path, cache: Path) -> None:
-    """Same size, same time, different bytes: possible when two writes fall within the
-    clock's resolution. A time that close to the check is never trusted (git's racy check)."""
-    write_tree(tmp_path, PROJECT, age=None)
-    main = tmp_path / "pkg/main.py"
-    stat = main.stat()
-    assert "DEV002" in same_as_cold("pkg/main.py", cwd=tmp_path)
-    main.write_text(main.read_text().replace('"auto"', '"cpu" '))
-    os.utime(main, ns=(stat.st_atime_ns, stat.st_mtime_ns))
-    assert "DEV002" not in same_as_cold("pkg/main.py", cwd=tmp_path)
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda data: b"",
+        lambda data: data[: len(data) // 2],
+        lambda data: data[:-30] + b"X" * 30,
+        lambda data: data.partition(b"\n")[0] + b"\n" + b'["/", "0", [], []]',  # another listing's, checksum wrong
+    ],
+    ids=["empty", "truncated", "scribbled", "foreign"],
+)
+def test_a_damaged_listing_shape_never_changes_a_result(tmp_path: Path, cache: Path, damage) -> None:
+    write_tree(tmp_path, PROJECT)
+    age_folders(tmp_path)
+    expected = same_as_cold("pkg/config.py", cwd=tmp_path)
+    assert same_as_cold("pkg/config.py", cwd=tmp_path) == expected
+    assert listing_shapes(cache)
+    for shape in listing_shapes(cache):
+        shape.write_bytes(damage(shape.read_bytes()))
+    assert same_as_cold("pkg/config.py", cwd=tmp_path) == expected
+    write_tree(tmp_path, {"pkg/user.py": DEPENDENCY_EDITS[2][1]}, age=None)
+    assert "DEV002" in same_as_cold("pkg/config.py", cwd=tmp_path)
+
+
+def test_py_files_walks_as_os_walk_and_says_which_folders_can_be_trusted(tmp_path: Path) -> None:
+    """project.py_files is os.walk's walk (links to folders not followed; hidden and build
+    folders left out); each folder walked comes with its device, inode, time and ctime, or -1s
+    when a warm run must list it again: written moments ago, or holding a symbolic link."""
+    from devicelint.project import _SKIPPED_DIRS, MAX_INDEXED_FILES, py_files
+
+    def reference(base: Path) -> list[str]:
+        files: list[str] = []
+        for directory, subdirs, filenames in os.walk(base):
+            subdirs[:] = sorted(d for d in subdirs if not d.startswith(".") and d not in _SKIPPED_DIRS)
+            files.extend(os.path.join(directory, f) for f in sorted(filenames) if f.endswith(".py"))
+            if len(files) > MAX_INDEXED_FILES:
+                break
+        return files
+
+    write_tree(tmp_path, dict.fromkeys(["a.py", "b/c.py", "b/d/e.py", ".hidden/f.py", "build/g.py", "h/i.txt", "j/k.py"], ""))
+    (tmp_path / "j" / "link.py").symlink_to(tmp_path / "a.py")
+    (tmp_path / "j" / "folder").symlink_to(tmp_path / "b", target_is_directory=True)
+    (tmp_path / "j" / "broken.py").symlink_to(tmp_path / "nowhere")
+    age_folders(tmp_path)
+    os.utime(tmp_path / "b" / "d", None)  # written now
+    folders: list[tuple[str, int, int, int, int]] = []
+    assert py_files(str(tmp_path), folders) == reference(tmp_path)
+    assert {Path(p).name for p in py_files(str(tmp_path))} == {"a.py", "c.py", "e.py", "k.py", "link.py", "broken.py"}
+    untrusted = {Path(f[0]).relative_to(tmp_path) for f in folders if f[1:] == (-1, -1, -1, -1)}
+    assert untrusted == {Path("b/d"), Path("j")}
+    for path, device, inode, mtime, ctime in folders:
+        if Path(path).relative_to(tmp_path) not in untrusted:
+            info = os.stat(path)
+            assert (device, inode, mtime, ctime) == (info.st_dev, info.st_ino, info.st_mtime_ns, info.st_ctime_ns)
+    many = {f"m/{i:04d}.py": "" for i in range(MAX_INDEXED_FILES + 50)}
+    write_tree(tmp_path / "many", {**many, "n/x.py": ""})
+    assert py_files(str(tmp_path / "many")) == reference(tmp_path / "many")
+    assert len(py_files(str(tmp_path / "many"))) == MAX_INDEXED_FILES + 50
 
 
 @pytest.mark.parametrize(
@@ -263,9 +400,9 @@ def test_the_import_name_of_an_entry_is_import_roots(tmp_path: Path, layout: lis
 
 @pytest.mark.parametrize("count", [0, 1, 4096, 4097, 9000])
 def test_the_index_file_round_trips_one_entry_a_line(tmp_path: Path, count: int) -> None:
-    """The index is written in batches, one entry a line (read back without parsing the
-    entries); every path (quotes, backslashes, a newline, bytes that are not UTF-8) and every
-    entry comes back, and the body is still one JSON object."""
+    """The index is written in batches, a path a line, then an entry a line (read back
+    without parsing the entries); every path (quotes, backslashes, a newline, bytes that are
+    not UTF-8) and every entry comes back, each line JSON text."""
     import json
 
     from devicelint.cache import _read_index, _write_index
@@ -277,6 +414,6 @@ def test_the_index_file_round_trips_one_entry_a_line(tmp_path: Path, count: int)
         _write_index(out, "k", entries)
     assert _read_index(str(index), "k") == {path: text for path, (_, text) in entries.items()}
     assert _read_index(str(index), "another key") == {}
-    body = index.read_bytes().partition(b"\n")[2]
-    assert json.loads(body) == {"key": "k", "entries": {path: json.loads(text) for path, (_, text) in entries.items()}}
-    assert body.count(b"\n") == count + 1
+    lines = index.read_bytes().partition(b"\n")[2].split(b"\n")
+    assert [json.loads(line) for line in lines[:-1]] == ["k", count, *paths, *(json.loads(text) for _, text in entries.values())]
+    assert lines[-1] == b""

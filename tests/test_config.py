@@ -192,6 +192,12 @@ def test_malformed_pyproject_above_is_an_error_too(write, tmp_path) -> None:
         ('[tool."\\u0064evicelint"]\nselect = ["DEV002"]\n', True),
         ("[tool]\ndevicelint = { select = ['DEV002'] }\n", True),
         ('tool.devicelint.select = ["DEV002"]\n', True),
+        ('[ "tool" . devicelint ]\nselect = ["DEV002"]\n', True),
+        ("tool = { devicelint = { select = ['DEV002'] } }\n", True),
+        ('[project]\nname = "devicelint"\n\n[ \'tool\' ]\n# ours:\n"devicelint".select = ["DEV002"]\n', True),
+        ('[tool.devicelint.per-file-ignores]\n"*.py" = ["DEV001"]\n', True),
+        # It names devicelint, but only as its own project's pyproject.toml does: not parsed.
+        ('[project]\nname = "devicelint"\n[project.scripts]\ndevicelint = "devicelint.cli:main"\n[tool.black\n', False),
     ],
 )
 def test_a_pyproject_is_read_only_when_it_can_name_devicelint(write, tmp_path, pyproject, found) -> None:

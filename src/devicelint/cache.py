@@ -4,10 +4,12 @@ they depend on has changed (as ruff's cache).
 One index file per *fingerprint* (devicelint's version and code, Python's version, the
 analysis settings) holds an entry per checked file (by absolute path): its size, time
 and content hash, its import name, the findings, and what the engine read besides the file
-(project.py records it: the project modules its summaries used by content hash, the module
-paths it looked for and did not find, and the file listings of the importer index, since
-a new or edited importer can change a result). An entry is used only when all of that
-still holds; anything else is a miss, and a miss is only slower.
+(project.py records it: the project modules its summaries used by content hash, and by
+size and time when they were written well before they were read; the module paths it
+looked for and did not find, or the first missing folder above them; and the file
+listings of the importer index, since a new or edited importer can change a result). An
+entry is used only when all of that still holds; anything else is a miss, and a miss is
+only slower.
 
 * Where: ``DEVICELINT_CACHE_DIR``, else ``cache-dir`` in the configuration, else the
   platform cache folder (``$XDG_CACHE_HOME/devicelint`` or ``~/.cache/devicelint``).
@@ -18,7 +20,13 @@ still holds; anything else is a miss, and a miss is only slower.
   never see half a file; the last writer wins, merged with what is on disk); a checksum
   guards against a damaged file, which is then ignored; a size and time are trusted to
   mean "unchanged" only when taken well after the last write (else the content hash
-  decides). Bounded: MAX_ENTRIES per index, MAX_INDEXES indexes.
+  decides). A listing is walked again unless every folder it walked keeps its device,
+  inode and time, taken well after that folder's last write and with no symbolic link in
+  it (see _Disk: its shape, kept under ``listings/`` by the first warm run, checksummed
+  like an index). Bounded: MAX_ENTRIES per index, MAX_INDEXES indexes, MAX_LISTINGS shapes.
+* Fast when nothing changed: one stat per path a run (discovery's, shared by the entries,
+  the modules and listings they depend on), and the usual entry (no findings, no
+  dependencies) checked on its text. The engine is not imported unless a file is a miss.
 * The parent process looks entries up and stores them: only misses go to the workers.
   It holds each entry as its JSON text (one entry a line in the file, parsed when looked
   up), about 400 bytes, not parsed lists (1.2 kB): 50,000 entries are 20 MB, not 60.
@@ -26,21 +34,34 @@ still holds; anything else is a miss, and a miss is only slower.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
+import stat
 import sys
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from json.decoder import scanstring
 from typing import BinaryIO
 
 from devicelint import __version__
 from devicelint.findings import Edit, Finding, Location
-from devicelint.project import RACY_NS, content_digest, dependency_holds
+from devicelint.project import (
+    MAX_MODULE_BYTES,
+    RACY_NS,
+    content_digest,
+    dependency_holds,
+    listing_digest,
+    py_files,
+)
 
 CACHE_ENV = "DEVICELINT_CACHE_DIR"
-FORMAT = 3  # 2: findings carry their fix's applicability; 3: one entry a line, parsed when looked up
+# 2: findings carry their fix's applicability; 3: one entry a line, parsed when looked up;
+# 4: module dependencies carry their file's size and time, listings are walked once (see _Disk);
+# the paths, then the entries, a line each
+FORMAT = 4
 SUBDIR = f"v{FORMAT}"  # everything devicelint writes lives under here (what `clean` removes)
 MAX_ENTRIES = 50_000  # per index (about 100 bytes each for a file without findings)
 MAX_INDEXES = 16  # fingerprints kept (versions, settings); the least recently written go
@@ -98,10 +119,10 @@ def _code_signature() -> str:
     return ";".join(parts)
 
 
-def settings_key(settings: object) -> str:
-    """The analysis settings (an analysis.Settings) as text: the user's device types and sinks."""
-    vocabulary, catalog = getattr(settings, "vocabulary"), getattr(settings, "catalog")
-    return repr((sorted(vocabulary.extra_device_types), [repr(spec) for spec in catalog.extra]))
+def settings_key(extra_device_types: Iterable[str], extra_sinks: Iterable[str]) -> str:
+    """The analysis settings as text: the user's device types and sinks as configured (the
+    Settings are made from these alone; a warm run need not make them, nor import the engine)."""
+    return repr((tuple(extra_device_types), tuple(extra_sinks)))
 
 
 def fingerprint(settings_key: str) -> str:
@@ -140,41 +161,135 @@ class ResultCache:
         self._holds: dict[tuple, bool] = {}
         self._packages: dict[str, tuple[str, tuple[str, ...]]] = {}
         self._names: dict[str, list] = {}  # folder -> [import root, name], as entries store it
+        self._names_json: dict[str, str] = {}  # folder -> its _names entry as JSON text, and ","
         self._cwd = os.getcwd()
+        self._disk = _Disk(self.directory)
 
     # -- lookup ------------------------------------------------------------------------
 
     def lookup(self, path: str) -> list[Finding] | None:
         """The findings stored for ``path`` if everything they depend on still holds."""
-        absolute = os.path.normpath(os.path.join(self._cwd, path))  # os.path.abspath, one getcwd() a run
-        text = self.entries.get(absolute)
-        if text is None:
-            return None
+        return self.lookup_all([path])[0]
+
+    def lookup_all(self, paths: list[str], stats: dict[str, os.stat_result] | None = None) -> list[list[Finding] | None]:
+        """``lookup`` of each path, in order (``stats``: what discovery stated of some of them).
+        Each file's own entry is checked first, then what the entries that still hold depend
+        on: the files of a listing they depend on are then mostly stated already. The cyclic
+        garbage collector is paused meanwhile: the parsed entries hold no cycles, and its
+        passes over them cost a warm run a few percent."""
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            return self._lookup_all(paths, stats)
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _lookup_all(self, paths: list[str], stats: dict[str, os.stat_result] | None) -> list[list[Finding] | None]:
+        found: list[list[Finding] | None] = [None] * len(paths)
+        pending = []  # (index, absolute path, entry) whose dependencies are still to check
+        cwd, entries, known = self._cwd, self.entries, self._disk.known
+        prefix = cwd.rstrip(os.sep) + os.sep
+        plain = os.sep == "/"
+        absolutes = []
+        for path in paths:
+            if not plain or path.startswith((".", "/")) or "/." in path or "//" in path or path.endswith("/"):
+                absolute = os.path.normpath(os.path.join(cwd, path))  # os.path.abspath, one getcwd() a run
+            else:
+                absolute = prefix + path  # already normal: what normpath would give
+            absolutes.append(absolute)
+            info = stats.get(path) if stats else None
+            if info is not None:
+                known[absolute] = info  # stated once, not twice (the __init__.py of a folder too)
+        clean, own_entry, result, stat_of = self._clean_entry_holds, self._own_entry, self._result, self._disk.stat
+        for index, absolute in enumerate(absolutes):
+            text = entries.get(absolute)
+            if text is None:
+                continue
+            info = stat_of(absolute)  # discovery's, for a file given by name
+            if info is None:
+                continue  # gone: a miss
+            if clean(absolute, text, info):
+                found[index] = []
+                continue
+            entry = own_entry(absolute, text, info)
+            if entry is not None:
+                if entry[5]:
+                    pending.append((index, absolute, entry))
+                else:
+                    found[index] = result(absolute, entry)
+        for index, absolute, entry in pending:
+            try:
+                if all(self._holds_now(tuple(d)) for d in entry[5]):
+                    found[index] = result(absolute, entry)
+            except TypeError:
+                pass  # a damaged entry: a miss
+        return found
+
+    def _clean_entry_holds(self, absolute: str, text: str, info: os.stat_result) -> bool:
+        """The usual entry, checked without parsing it: a file with no findings that depends on
+        nothing else, its size and time unchanged (and old), its import name the same, used
+        lately. Its JSON text as store() writes it is then exactly
+        ``[MTIME,SIZE,"DIGEST",NAME,RECORDED_AT,[],[],LAST_USED]``. Anything else (or any
+        doubt) is for _own_entry to decide."""
+        head = f"[{info.st_mtime_ns},{info.st_size},"
+        if not text.startswith(head):
+            return False
+        folder = _parent(absolute)
+        name = self._names_json.get(folder)
+        if name is None:
+            name = self._names_json[folder] = _json(self._stored_name(absolute)) + ","
+        at = len(head) + 35  # '"' DIGEST (32 hex digits) '",'
+        if text[at - 35 : at - 34] != '"' or text[at - 2 : at] != '",' or not text.startswith(name, at):
+            return False
+        at += len(name)
+        end = text.find(",", at)
+        tail = text[end:]
+        if not tail.startswith(",[],[],") or not tail.endswith("]"):
+            return False
+        try:
+            recorded_at, used = int(text[at:end]), int(tail[7:-1])
+        except ValueError:
+            return False
+        return info.st_mtime_ns < recorded_at - RACY_NS and used >= self._today - _TOUCH_SECONDS
+
+    def _own_entry(self, absolute: str, text: str, info: os.stat_result | None) -> list | None:
+        """The entry of a file (parsed) if the file and its import name are unchanged."""
         try:
             entry, end = _decode(text)
             if type(entry) is not list or end != len(text):
                 return None
-            mtime, size, digest, name, recorded_at, dependencies, findings = entry[:7]
-            info = os.stat(absolute)
+            mtime, size, digest, name, recorded_at = entry[:5]
+            if info is None:
+                info = self._disk.stat(absolute)
+                if info is None:
+                    return None
             if (info.st_mtime_ns, info.st_size) != (mtime, size) or mtime >= recorded_at - RACY_NS:
                 # changed, or written moments before it was read: the content decides
                 with open(absolute, "rb") as handle:
                     if content_digest(handle.read(size + 1)) != digest:
                         return None
-            if self._stored_name(absolute) != name:
+            folder = _parent(absolute)
+            if (self._names.get(folder) or self._stored_name(absolute)) != name or type(entry[5]) is not list:
                 return None
-            if dependencies and not all(self._holds_now(tuple(d)) for d in dependencies):
-                return None
-            result = [_finding(f) for f in findings]
         except (OSError, ValueError, TypeError, IndexError, KeyError):
             return None  # unreadable now, or a damaged entry: a miss
-        if len(entry) < 8 or entry[7] < self._today - _TOUCH_SECONDS:
+        return entry
+
+    def _result(self, absolute: str, entry: list) -> list[Finding] | None:
+        """The findings of an entry that holds (None if damaged); the entry marked as used."""
+        try:
+            result = [_finding(f) for f in entry[6]] if entry[6] else []
+        except (ValueError, TypeError, IndexError, KeyError):
+            return None
+        used = entry[7] if len(entry) == 8 else None
+        if type(used) is not int or used < self._today - _TOUCH_SECONDS:
             entry[7:] = [self._today]  # recently used (pruning keeps these); at most daily,
             self.updated[absolute] = (self._today, _json(entry))  # so that an unchanged tree writes nothing
         return result
 
     def _stored_name(self, path: str) -> list:
-        folder = os.path.dirname(path)
+        folder = _parent(path)
         found = self._names.get(folder)
         if found is None:
             found = self._names[folder] = list(self._import_name(path))
@@ -193,7 +308,7 @@ class ResultCache:
         up through the folders that hold an ``__init__.py``."""
         found = self._packages.get(directory)
         if found is None:
-            if os.path.isfile(os.path.join(directory, "__init__.py")):
+            if self._disk.is_file(os.path.join(directory, "__init__.py")):
                 parent, package = os.path.split(directory)
                 if package:
                     root, packages = self._package(parent)
@@ -209,11 +324,26 @@ class ResultCache:
         found = self._holds.get(dependency)
         if found is None:
             try:
-                found = dependency_holds(dependency)
+                found = self._dependency_holds(dependency)
             except (OSError, ValueError, TypeError):
                 found = False
             self._holds[dependency] = found
         return found
+
+    def _dependency_holds(self, dependency: tuple) -> bool:
+        """project.dependency_holds, with what this run stats or lists shared by every entry."""
+        kind, disk = dependency[0], self._disk
+        if kind == "absent":
+            return disk.is_absent(dependency[1])
+        if kind == "no-folder":
+            return disk.is_missing(dependency[1])
+        if kind == "module":
+            _, path, digest, mtime, size = dependency
+            if mtime >= 0 and disk.is_small_file(path) and disk.signature(path) == (mtime, size):
+                return True  # written well before it was read: its size and time stand for its bytes
+        elif kind == "listing":
+            return disk.listing_holds(dependency[1], dependency[2])
+        return dependency_holds(dependency)
 
     # -- store -------------------------------------------------------------------------
 
@@ -253,6 +383,160 @@ class ResultCache:
             pass  # a read-only or full disk: the run's result stands, only the next run is slower
 
 
+class _Disk:
+    """What one run learns of the file system while it checks entries, each path stated once
+    (a file's entry, the modules and listings that entries depend on share them); and the
+    shape of the listings it walks, kept in the cache folder so that the next run can tell
+    an unchanged listing from its folders alone.
+
+    A listing (project.py_files) depends on which files its folders hold, and on each file's
+    size and time. A folder's time changes whenever a name is added to it, removed or
+    renamed (and its ctime with its permissions too), so while every folder walked has its
+    device, inode, time and ctime (taken before it was listed, and well after it was last
+    written: RACY_NS), the walk would find the same files: only their signatures need a look. A folder with a symbolic link in it is always walked
+    (a link's target can change without its folder's time), as is any listing whose shape
+    is missing, damaged or stale.
+    """
+
+    def __init__(self, directory: str) -> None:
+        self.listings = os.path.join(directory, "listings")
+        self._stats: dict[str, os.stat_result | None] = {}
+        self.known = self._stats  # path -> what a stat gave (None: it failed); fed by discovery too
+        self._missing_folders: dict[str, bool] = {}
+
+    def stat(self, path: str) -> os.stat_result | None:
+        try:
+            return self._stats[path]
+        except KeyError:
+            pass
+        try:
+            info: os.stat_result | None = os.stat(path)
+        except (OSError, ValueError):
+            info = None
+        self._stats[path] = info
+        return info
+
+    def signature(self, path: str) -> tuple[int, int] | None:
+        info = self.stat(path)
+        return None if info is None else (info.st_mtime_ns, info.st_size)
+
+    def is_file(self, path: str) -> bool:
+        info = self.stat(path)
+        return info is not None and stat.S_ISREG(info.st_mode)
+
+    def is_small_file(self, path: str) -> bool:
+        """project._is_small_regular_file"""
+        info = self.stat(path)
+        return info is not None and stat.S_ISREG(info.st_mode) and info.st_size <= MAX_MODULE_BYTES
+
+    def is_absent(self, path: str) -> bool:
+        """``not is_small_file(path)``; true without a look at the file when its folder is
+        missing (most modules an import was looked for as: a folder missing is one stat)."""
+        return self.is_missing(_parent(path)) or not self.is_small_file(path)
+
+    def is_missing(self, folder: str) -> bool:
+        """Whether ``folder`` is no folder (nothing can be found below it), its parents first."""
+        found = self._missing_folders.get(folder)
+        if found is None:
+            parent = _parent(folder)
+            info = None if parent != folder and self.is_missing(parent) else self.stat(folder)
+            found = self._missing_folders[folder] = info is None or not stat.S_ISDIR(info.st_mode)
+        return found
+
+    def listing_holds(self, base: str, digest: str) -> bool:
+        files = self._unchanged_listing(base, digest)
+        if files is not None:  # the same files: the listing holds while each keeps its signature
+            signature = self.signature
+            return all(signature(path) == (mtime, size) for path, mtime, size in files)
+        folders: list[tuple[str, int, int, int, int]] = []
+        paths = py_files(base, folders)
+        holds = listing_digest(paths, self.signature) == digest
+        if holds:  # (and so no file was written moments ago: listing_digest never matches then)
+            self._keep_shape(base, digest, folders, paths)
+        return holds
+
+    def _shape_file(self, base: str, digest: str) -> str:
+        key = hashlib.blake2b(f"{base}\0{digest}".encode("utf-8", "surrogateescape"), digest_size=12).hexdigest()
+        return os.path.join(self.listings, key)
+
+    def _unchanged_listing(self, base: str, digest: str) -> list[tuple[str, int, int]] | None:
+        """The files (path, time, size) of the listing ``digest`` of ``base`` as its shape
+        recorded them, if none of its folders changed since; else None (walk it)."""
+        try:
+            with open(self._shape_file(base, digest), "rb") as handle:
+                data = handle.read()
+            checksum, _, body = data.partition(b"\n")
+            if hashlib.blake2b(body, digest_size=16).hexdigest().encode() != checksum:
+                return None
+            shape, end = _decode(body.decode("ascii"))
+            stored_base, stored_digest, folders, files = shape
+            if (stored_base, stored_digest) != (base, digest) or end != len(body):
+                return None
+            prefix = base + os.sep
+            for relative, device, inode, mtime, ctime in folders:
+                info = self.stat(prefix + relative if relative else base)
+                if info is None or (info.st_dev, info.st_ino, info.st_mtime_ns, info.st_ctime_ns) != (device, inode, mtime, ctime):
+                    return None
+            return [(prefix + relative, mtime, size) for relative, mtime, size in files]
+        except (OSError, ValueError, TypeError, UnicodeDecodeError):
+            return None
+
+    def _keep_shape(self, base: str, digest: str, folders: list[tuple[str, int, int, int, int]], files: list[str]) -> None:
+        """Store the shape of a listing just walked, if it can be trusted; never raises."""
+        prefix = base + os.sep
+        if any(f[1] < 0 for f in folders) or not all(f[0] == base or f[0].startswith(prefix) for f in folders):
+            return
+        signatures = [self.signature(path) for path in files]
+        if not all(path.startswith(prefix) for path in files) or None in signatures:
+            return
+        shape = [
+            base, digest,
+            [[f[0][len(prefix):] if f[0] != base else "", *f[1:]] for f in folders],
+            [[path[len(prefix):], *signature] for path, signature in zip(files, signatures)],
+        ]  # fmt: skip
+        body = json.dumps(shape, separators=(",", ":")).encode("ascii")
+        data = hashlib.blake2b(body, digest_size=16).hexdigest().encode() + b"\n" + body
+        import tempfile
+
+        try:
+            os.makedirs(self.listings, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(prefix=".tmp-", dir=self.listings)
+            try:
+                with os.fdopen(handle, "wb") as out:
+                    out.write(data)
+                os.replace(temporary, self._shape_file(base, digest))
+            except BaseException:
+                _remove(temporary)
+                raise
+            _prune_listings(self.listings)
+        except (OSError, ValueError):
+            pass
+
+
+MAX_LISTINGS = 64  # listing shapes kept (the least recently written go; ~180 kB for 2,000 files)
+
+
+def _prune_listings(directory: str) -> None:
+    """At most MAX_LISTINGS shapes; temporary files of killed runs (older than a minute) go."""
+    shapes = []
+    for entry in os.scandir(directory):
+        if entry.name.startswith(".tmp-"):
+            if entry.stat().st_mtime_ns < time.time_ns() - 60 * 10**9:
+                _remove(entry.path)
+        else:
+            shapes.append((entry.stat().st_mtime_ns, entry.path))
+    for _, path in sorted(shapes, reverse=True)[MAX_LISTINGS:]:
+        _remove(path)
+
+
+def _parent(path: str) -> str:
+    """os.path.dirname of a normalised absolute path (no trailing or doubled separator), faster."""
+    if os.sep != "/":  # pragma: no cover - Windows
+        return os.path.dirname(path)
+    cut = path.rfind("/")
+    return path[:cut] if cut > 0 else "/"
+
+
 _decode = json.JSONDecoder().raw_decode  # (value, end): json.loads without its checks, twice as fast
 
 
@@ -278,32 +562,31 @@ def _last_used(text: str) -> int:
         return 0
 
 
-def _first_line(key: str) -> str:
-    return '{"key":%s,"entries":{' % _json(key)
-
-
 def _write_index(out: BinaryIO, key: str, entries: dict[str, tuple[int, str]]) -> None:
-    """The index file: a header with the body's checksum, then the body, the JSON object
-    ``{"key": ..., "entries": {path: entry}}`` with one entry a line (JSON text has no raw
-    newline), so that a reader splits it into entries without parsing them. Written in
-    pieces; the checksum goes into the header once the body is written."""
+    """The index file: a header with the body's checksum, then the body: the key and the
+    number of entries (a line each), then each entry's path (a JSON string) a line, then
+    each entry (JSON text) a line, in the same order. JSON text has no raw newline, so a
+    reader splits the body into lines and pairs the two halves up without parsing the
+    entries (or, mostly, the paths). Written in pieces; the checksum goes into the header
+    once the body is written."""
     header = b"%s %d " % (_MAGIC, FORMAT)
     out.write(header + b"0" * 32 + b"\n")
     digest = hashlib.blake2b(digest_size=16)
 
-    def emit(text: str) -> None:
-        data = text.encode("ascii")
+    def emit(lines: list[str]) -> None:
+        data = "".join(lines).encode("ascii")
         digest.update(data)
         out.write(data)
 
-    emit(_first_line(key) + "\n")
-    last, batch = len(entries) - 1, []
-    for i, (path, (_, text)) in enumerate(entries.items()):
-        batch.append(f"{_json(path)}:{text}{',' if i < last else ''}\n")
-        if len(batch) == 4096 or i == last:
-            emit("".join(batch))
-            batch = []
-    emit("}}")
+    emit([f"{_json(key)}\n{len(entries)}\n"])
+    for part in (0, 1):
+        batch = []
+        for path, (_, text) in entries.items():
+            batch.append(f"{_json(path) if part == 0 else text}\n")
+            if len(batch) == 4096:
+                emit(batch)
+                batch = []
+        emit(batch)
     out.flush()
     out.seek(len(header))
     out.write(digest.hexdigest().encode("ascii"))
@@ -322,19 +605,24 @@ def _read_index(path: str, key: str) -> dict[str, str]:
         del data
         lines = body.decode("ascii").split("\n")
         del body
-        if lines[0] != _first_line(key) or lines[-1] != "}}":
+        count = int(lines[1])
+        if lines[0] != _json(key) or len(lines) != 2 * count + 3 or lines[-1] != "":
             return {}
-        lines.pop()
-        entries: dict[str, str] = {}
-        while len(lines) > 1:  # popped from the end: each line's memory goes as its entry comes
-            line = lines.pop()
-            name, end = scanstring(line, 1)
-            if line[0] != '"' or line[end] != ":":
-                return {}
-            entries[name] = line[end + 1 : -1 if line.endswith(",") else None]
-        return entries
+        paths = [p[1:-1] if "\\" not in p else _unquoted(p) for p in lines[2 : 2 + count]]
+        if paths and (lines[2][0] != '"' or lines[1 + count][-1] != '"'):
+            return {}
+        entries = dict(zip(paths, lines[2 + count : 2 + 2 * count]))
+        return entries if len(entries) == count else {}
     except (OSError, ValueError, TypeError, IndexError, UnicodeDecodeError):
         return {}
+
+
+def _unquoted(line: str) -> str:
+    """A JSON string (a whole line) decoded."""
+    text, end = scanstring(line, 1)
+    if line[0] != '"' or end != len(line):
+        raise ValueError("not a JSON string")
+    return text
 
 
 def _prune(directory: str, keep: str) -> None:

@@ -20,6 +20,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from devicelint import __version__
@@ -208,9 +209,13 @@ class Run:
     """Everything a check or fix run needs, once the file and the flags are merged."""
 
     config: Config
-    settings: Settings
     rules: FileRules
     files: FileOptions
+
+    @cached_property
+    def settings(self) -> Settings:
+        """Made when first needed: a check whose every file comes from the cache needs no engine."""
+        return settings_of(self.config)
 
 
 def _load_config(args: argparse.Namespace) -> Config:
@@ -249,7 +254,7 @@ def _merge(args: argparse.Namespace) -> Run:
         force_exclude=config.force_exclude if args.force_exclude is None else args.force_exclude,
         root=config.root,
     )
-    return Run(config, settings_of(config), rules, files)
+    return Run(config, rules, files)
 
 
 # --- inputs ---------------------------------------------------------------------------------------------
@@ -347,7 +352,7 @@ def _outcomes(
         task = replace(task, linked_out=frozenset(found.linked_out))
     cache = _open_cache(run) if isinstance(task, CheckTask) and not args.no_cache else None
     if cache is not None:
-        return len(found.files), CachedCheck(task, found.files, args.jobs, cache), found.files  # type: ignore[arg-type]
+        return len(found.files), CachedCheck(task, found.files, args.jobs, cache, found.stats), found.files  # type: ignore[arg-type]
     return len(found.files), run_all(task, found.files, args.jobs), found.files
 
 
@@ -357,7 +362,7 @@ def _open_cache(run: Run) -> ResultCache | None:
     from devicelint.cache import ResultCache, directory_for, fingerprint, settings_key
 
     try:
-        return ResultCache(directory_for(run.config.cache_dir, run.config.root), fingerprint(settings_key(run.settings)))
+        return ResultCache(directory_for(run.config.cache_dir, run.config.root), fingerprint(settings_key(run.config.extra_device_types, run.config.extra_sinks)))
     except OSError:
         return None
 
@@ -405,7 +410,7 @@ def run_check(args: argparse.Namespace) -> int:
             _error(errors, RunError(outcome.path, outcome.error))
         results.extend(outcome.findings)
 
-    _, outcomes, inputs = _outcomes(args, run, CheckTask(run.settings, run.rules), errors)
+    _, outcomes, inputs = _outcomes(args, run, CheckTask(None, run.rules, config=run.config), errors)
     if _consume(outcomes, handle):
         raise KeyboardInterrupt  # a partial check is no verdict
     _emit(args, render(results, errors), inputs)
@@ -596,7 +601,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _terminate)
     try:
-        if args.command in ("check", "fix"):
+        if args.command in ("check", "fix") and "devicelint.analysis" in sys.modules:
             from devicelint.analysis import SHARED_PROJECT
 
             SHARED_PROJECT.clear()  # a run reads the project afresh (several runs in one process)

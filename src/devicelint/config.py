@@ -218,9 +218,32 @@ def _read_toml(path: str, display: str) -> dict[str, Any]:
 
 
 def _may_configure_devicelint(data: bytes) -> bool:
-    """False when the file cannot hold a ``[tool.devicelint]`` table, without parsing it: the
-    name is nowhere in it, not even spelled with escapes (a quoted key may use \\u escapes)."""
-    return b"devicelint" in data or b"\\u" in data or b"\\U" in data
+    """False when the file cannot hold a ``[tool.devicelint]`` table, without parsing it.
+
+    In TOML that table comes from a table header naming it (``[tool.devicelint]``,
+    ``[ "tool" . devicelint.per-file-ignores ]``), a top-level key naming both
+    (``tool.devicelint.select = ...``, ``tool = { devicelint = ... }``) or a key under a
+    ``[tool]`` header (``devicelint = { ... }``); a header and a key are each on one line, and
+    only \\u escapes in a quoted key can spell a letter. So the file may hold it only if it has
+    such escapes, or a line with both "tool" and "devicelint", or "devicelint" and a
+    ``[tool]`` header. (A pyproject.toml that merely names the package devicelint, as its
+    own project's does, is not parsed.)
+    """
+    if b"\\u" in data or b"\\U" in data:
+        return True
+    if b"devicelint" not in data:
+        return False
+    if re.search(rb"(?m)^[ \t]*\[\[?[ \t]*(?:tool|\"tool\"|'tool')[ \t]*\]", data):
+        return True
+    start = data.find(b"devicelint")
+    while start >= 0:
+        line_start = data.rfind(b"\n", 0, start) + 1
+        line_end = data.find(b"\n", start)
+        line_end = len(data) if line_end < 0 else line_end
+        if b"tool" in data[line_start:line_end]:
+            return True
+        start = data.find(b"devicelint", line_end)
+    return False
 
 
 def _devicelint_table(document: dict[str, Any], display: str) -> dict[str, Any] | None:
@@ -248,7 +271,7 @@ def load_file(path: str | os.PathLike[str], display: str | None = None) -> Confi
 
 def find_config_file(start: str | os.PathLike[str]) -> str | None:
     """The nearest pyproject.toml with a ``[tool.devicelint]`` table, from ``start`` upward.
-    A pyproject.toml that does not name devicelint is not parsed (nor judged)."""
+    A pyproject.toml that cannot hold the table is not parsed (nor judged)."""
     directory = absolute(start)
     while True:
         candidate = os.path.join(directory, PYPROJECT)

@@ -60,6 +60,9 @@ class ModuleInfo:
         self.is_package = is_package
         self.signature: tuple[int, int] | None = None  # (mtime, size) of the file it was read from
         self.digest: str | None = None  # of the bytes read from disk (for the persistent cache)
+        # ``signature`` if it may stand for the digest (the file was written well before it was
+        # read, see RACY_NS), else (-2, -2): the persistent cache then reads the file to compare
+        self.trusted_signature: tuple[int, int] = (-2, -2)
         if tree is not None:
             self.__dict__["tree"] = tree
         if lines is not None:
@@ -328,6 +331,7 @@ class Project:
     _index: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     _files: dict[str, list[str]] = field(default_factory=dict)
     _importers: dict[tuple[str, frozenset[str]], list[ModuleInfo]] = field(default_factory=dict)
+    _absences: dict[str, tuple] = field(default_factory=dict)
     # While one file is checked for the persistent cache: what its result depends on
     # besides its own bytes (see cache.py and dependency_holds). None: not recorded.
     recorded: dict[tuple, None] | None = None
@@ -366,7 +370,7 @@ class Project:
                 signature = (-2, -2)  # written moments ago: never taken as unchanged
             self.recorded[("unusable", key, *signature)] = None
         elif info.digest is not None:
-            self.recorded[("module", key, info.digest)] = None
+            self.recorded[("module", key, info.digest, *info.trusted_signature)] = None
 
     def _remember(self, key: str, info: ModuleInfo | None) -> None:
         old = self._modules.pop(key, None)
@@ -386,6 +390,7 @@ class Project:
         self._index.clear()
         self._files.clear()
         self._importers.clear()
+        self._absences.clear()
         _roots_of_directory.cache_clear()  # a pyproject.toml may have appeared since
 
     def forget(self, module: ModuleInfo) -> None:
@@ -433,7 +438,22 @@ class Project:
                     break
             self._by_name[key] = (found, probed)
         if self.recorded is not None:
-            self.recorded.update(dict.fromkeys(probed))
+            self.recorded.update(dict.fromkeys(self._absence(p) if p[0] == "absent" else p for p in probed))
+        return found
+
+    def _absence(self, probe: tuple) -> tuple:
+        """What a module looked for and not found tells the persistent cache: ``probe``, the
+        file's absence, or the absence of the first missing folder above it (one look then
+        covers every module looked for below that folder)."""
+        found = self._absences.get(probe[1])
+        if found is None:
+            missing, folder = None, os.path.dirname(probe[1])
+            while not _is_folder(folder):
+                missing, parent = folder, os.path.dirname(folder)
+                if parent == folder:
+                    break
+                folder = parent
+            found = self._absences[probe[1]] = ("no-folder", missing) if missing is not None else probe
         return found
 
     # -- importers --------------------------------------------------------------
@@ -501,24 +521,69 @@ class Project:
         return files
 
 
-def py_files(base: str) -> list[str]:
-    """The .py files under ``base`` (sorted; at most one more than MAX_INDEXED_FILES)."""
+def py_files(base: str, folders: list[tuple[str, int, int, int, int]] | None = None) -> list[str]:
+    """The .py files under ``base`` (sorted; at most one more than MAX_INDEXED_FILES), as
+    os.walk finds them (links to folders are not followed), hidden folders and _SKIPPED_DIRS
+    left out.
+
+    With ``folders``: each folder walked is added as (path, device, inode, mtime, ctime),
+    stated before it is listed, so that a later run can tell that its listing is unchanged
+    without listing it (cache.py; the ctime also changes with the folder's permissions); a
+    (path, -1, -1, -1, -1) says that this cannot be trusted (a folder written moments before,
+    one that could not be listed, a symbolic link whose target may change without its folder).
+    """
     files: list[str] = []
-    for directory, subdirs, filenames in os.walk(os.path.abspath(base)):
-        subdirs[:] = sorted(d for d in subdirs if not d.startswith(".") and d not in _SKIPPED_DIRS)
-        files.extend(os.path.join(directory, f) for f in sorted(filenames) if f.endswith(".py"))
+    stack = [os.path.abspath(base)]
+    recent = time.time_ns() - RACY_NS
+    while stack:
+        directory = stack.pop()
+        if folders is not None:
+            try:
+                info = os.stat(directory)
+                trusted = info.st_mtime_ns < recent
+                folders.append((directory, info.st_dev, info.st_ino, info.st_mtime_ns, info.st_ctime_ns) if trusted else _untrusted(directory))
+            except (OSError, ValueError):
+                folders.append(_untrusted(directory))
+        subdirs, names = [], []
+        try:
+            with os.scandir(directory) as listing:
+                for entry in listing:
+                    try:
+                        is_dir = entry.is_dir()
+                    except OSError:
+                        is_dir = False
+                    name = entry.name
+                    if is_dir or name.endswith(".py"):
+                        is_link = entry.is_symlink()
+                        if is_link and folders is not None:
+                            folders.append(_untrusted(directory))
+                        if not is_dir:
+                            names.append(name)
+                        elif not is_link and not name.startswith(".") and name not in _SKIPPED_DIRS:
+                            subdirs.append(name)
+        except (OSError, ValueError):
+            if folders is not None:
+                folders.append(_untrusted(directory))
+            continue
+        files.extend(os.path.join(directory, f) for f in sorted(names))
         if len(files) > MAX_INDEXED_FILES:
             break
+        stack.extend(os.path.join(directory, d) for d in sorted(subdirs, reverse=True))
     return files
 
 
-def listing_digest(files: list[str]) -> str:
+def _untrusted(directory: str) -> tuple[str, int, int, int, int]:
+    return (directory, -1, -1, -1, -1)
+
+
+def listing_digest(files: list[str], signature: Callable[[str], tuple[int, int] | None] | None = None) -> str:
     """The names, sizes and modification times of ``files``: changes when one is added,
-    removed or rewritten."""
+    removed or rewritten. (``signature``: _signature, or a run's memo of it.)"""
+    signature_of = signature or _signature
     digest = hashlib.blake2b(digest_size=16)
     recent = time.time_ns() - RACY_NS
     for path in files:
-        signature = _signature(path)
+        signature = signature_of(path)
         if signature is not None and signature[0] >= recent:
             # written moments ago: a second write within the clock's resolution would keep
             # this signature, so the listing is never taken as unchanged (as git's racy check)
@@ -535,7 +600,9 @@ def dependency_holds(dependency: tuple) -> bool:
     """Whether what a check recorded (Project.recorded) is still so on disk now."""
     kind = dependency[0]
     if kind == "module":
-        _, path, digest = dependency
+        _, path, digest, mtime, size = dependency
+        if mtime >= 0 and _is_small_regular_file(path) and _signature(path) == (mtime, size):
+            return True  # written well before it was read (Project._load): the time stands for the bytes
         data = _read_small(path)
         return data is not None and content_digest(data) == digest
     if kind == "unusable":
@@ -543,6 +610,8 @@ def dependency_holds(dependency: tuple) -> bool:
         return (_signature(path) or (-1, -1)) == (mtime, size) and _load(path) is None
     if kind == "absent":
         return not _is_small_regular_file(dependency[1])
+    if kind == "no-folder":
+        return not _is_folder(dependency[1])
     if kind == "roots":
         return list(dependency[2:]) == import_roots(dependency[1])
     if kind == "listing":
@@ -669,6 +738,13 @@ def _is_small_regular_file(path: str) -> bool:
     return stat.S_ISREG(info.st_mode) and info.st_size <= MAX_MODULE_BYTES
 
 
+def _is_folder(path: str) -> bool:
+    try:
+        return stat.S_ISDIR(os.stat(path).st_mode)
+    except (OSError, ValueError):
+        return False
+
+
 def _read_small(path: str) -> bytes | None:
     if not _is_small_regular_file(path):
         return None
@@ -688,6 +764,7 @@ def _signature(path: str) -> tuple[int, int] | None:
 
 
 def _load(path: str) -> ModuleInfo | None:
+    read_at = time.time_ns()
     signature = _signature(path)
     data = _read_small(path)
     if data is None or len(data) > MAX_MODULE_BYTES:
@@ -700,4 +777,6 @@ def _load(path: str) -> ModuleInfo | None:
     info = ModuleInfo(path, text, name, is_package)
     info.signature = signature  # a later read of a changed file does not use this one
     info.digest = content_digest(data)
+    if signature is not None and signature[0] < read_at - RACY_NS:
+        info.trusted_signature = signature
     return info

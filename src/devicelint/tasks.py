@@ -7,25 +7,31 @@ Rule selection is CodeFilter.selected's, here as everywhere. A task is a small
 picklable object: runner.py sends it to each worker once, then only paths travel.
 
 rewrite and notebooks are imported when first needed (a fix, a notebook): a check of
-Python files, such as pre-commit's one file, does not pay for them.
+Python files, such as pre-commit's one file, does not pay for them. Nor does a check whose
+every file comes from the persistent cache pay for the engine (analysis, source): it is
+imported, and the analysis Settings made, only when a file is read.
 """
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from functools import cached_property
+from typing import TYPE_CHECKING
 
-from devicelint.analysis import SHARED_PROJECT, MAX_SOURCE_BYTES, Settings, TooComplex, analyze_bytes, guarded, refused_finding
-from devicelint.cache import Record, ResultCache
 from devicelint.config import FileRules
 from devicelint.discover import NOTEBOOK_SUFFIX
 from devicelint.findings import Finding
-from devicelint.project import content_digest
 from devicelint.report import Reported
 from devicelint.runner import run_all
-from devicelint.source import Refused, read_regular_file
+
+if TYPE_CHECKING:
+    from devicelint.analysis import Settings
+    from devicelint.cache import Record, ResultCache
+    from devicelint.config import Config
 
 # A notebook's JSON may carry large outputs (images); its code is held to MAX_SOURCE_BYTES.
 MAX_NOTEBOOK_BYTES = 64 * 2**20
@@ -35,7 +41,7 @@ MAX_NOTEBOOK_BYTES = 64 * 2**20
 written: list[str] = []
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: made for every file, and a frozen one costs six times as much
 class Outcome:
     """What one file gave."""
 
@@ -56,6 +62,9 @@ def is_notebook(path: str) -> bool:
 
 def _read(path: str) -> bytes:
     """Regular files only (never block on a FIFO or read /dev/zero), up to the size limit."""
+    from devicelint.analysis import MAX_SOURCE_BYTES
+    from devicelint.source import read_regular_file
+
     return read_regular_file(path, MAX_NOTEBOOK_BYTES if is_notebook(path) else MAX_SOURCE_BYTES)
 
 
@@ -65,16 +74,29 @@ def _cannot(action: str, error: OSError) -> str:
 
 def _refused(path: str, reason: str, rules: FileRules) -> tuple[Reported, ...]:
     """DEV900 for a file that was not analysed (too large, too deep, not a regular file), if selected."""
+    from devicelint.analysis import refused_finding
+
     return tuple(Reported(path, f) for f in rules.codes_for(path).selected([refused_finding(reason)]))
 
 
 @dataclass(frozen=True)
 class CheckTask:
-    settings: Settings
+    settings: Settings | None  # None: made from ``config`` when first needed (not by a warm run)
     rules: FileRules
     record: bool = False  # hand back a cache Record (what the result depends on)
+    config: Config | None = None
+
+    @cached_property
+    def analysis_settings(self) -> Settings:
+        if self.settings is not None:
+            return self.settings
+        from devicelint.config import Config, settings_of
+
+        return settings_of(self.config or Config())
 
     def __call__(self, path: str) -> Outcome:
+        from devicelint.source import Refused
+
         if self.record and not is_notebook(path):
             return self._recorded(path)
         try:
@@ -86,6 +108,11 @@ class CheckTask:
         return self.on_bytes(data, path)
 
     def _recorded(self, path: str) -> Outcome:
+        from devicelint.analysis import SHARED_PROJECT, analyze_bytes
+        from devicelint.cache import Record
+        from devicelint.project import content_digest
+        from devicelint.source import Refused
+
         recorded_at = time.time_ns()  # before the read: a later write shows as a change
         try:
             status = os.stat(path)
@@ -96,7 +123,7 @@ class CheckTask:
             return Outcome(path, error=_cannot("read", error))
         SHARED_PROJECT.recorded = {}
         try:
-            findings = analyze_bytes(data, path, self.settings)
+            findings = analyze_bytes(data, path, self.analysis_settings)
             dependencies = tuple(SHARED_PROJECT.recorded)
         finally:
             SHARED_PROJECT.recorded = None
@@ -108,18 +135,22 @@ class CheckTask:
 
     def from_findings(self, name: str, findings: list[Finding]) -> Outcome:
         """What a Python file reports, from all its findings (analysed, or from the cache)."""
+        if not findings:
+            return Outcome(name)
         return Outcome(name, tuple(Reported(name, f) for f in self.rules.codes_for(name).selected(findings)))
 
     def on_bytes(self, data: bytes, name: str) -> Outcome:
         """Check content reported as ``name`` (a file's, or standard input's)."""
+        from devicelint.analysis import TooComplex, analyze_bytes
+
         if is_notebook(name):
             from devicelint.notebooks import check_notebook_bytes
 
             try:
-                return Outcome(name, tuple(check_notebook_bytes(data, name, self.settings, self.rules.codes_for(name))))
+                return Outcome(name, tuple(check_notebook_bytes(data, name, self.analysis_settings, self.rules.codes_for(name))))
             except TooComplex as error:
                 return Outcome(name, _refused(name, str(error), self.rules))
-        return self.from_findings(name, analyze_bytes(data, name, self.settings))
+        return self.from_findings(name, analyze_bytes(data, name, self.analysis_settings))
 
 
 class CachedCheck:
@@ -127,13 +158,27 @@ class CachedCheck:
     up here, in the parent), only the others are analysed (by the pool), and their results
     are stored. Outcomes in the order of ``files``."""
 
-    def __init__(self, task: CheckTask, files: list[str], jobs: int | None, cache: ResultCache) -> None:
+    def __init__(
+        self, task: CheckTask, files: list[str], jobs: int | None, cache: ResultCache, stats: dict[str, os.stat_result] | None = None
+    ) -> None:
         self.files, self.cache = files, cache
-        self.hits: list[Outcome | None] = [
-            None if is_notebook(path) or (found := cache.lookup(path)) is None else task.from_findings(path, found)
-            for path in files
-        ]
+        python = [path for path in files if not is_notebook(path)]
+        collecting = gc.isenabled()
+        gc.disable()  # an outcome a file, no cycles: the collector's passes would only cost time
+        try:
+            found = cache.lookup_all(python, stats)
+            if len(python) != len(files):  # notebooks are not cached: each a miss
+                stored = dict(zip(python, found))
+                found = [stored.get(path) for path in files]
+            self.hits: list[Outcome | None] = [
+                None if findings is None else task.from_findings(path, findings) for path, findings in zip(files, found)
+            ]
+        finally:
+            if collecting:
+                gc.enable()
         misses = [path for path, hit in zip(files, self.hits) if hit is None]
+        if misses:  # the Settings made once here, not in each worker
+            task = replace(task, settings=task.analysis_settings)
         self.results = run_all(replace(task, record=True), misses, jobs)
 
     def __iter__(self) -> Iterator[Outcome]:
@@ -176,6 +221,8 @@ class FixTask:
     def _fix(self, data: bytes, name: str) -> _Fixed:
         """The fixed content; raises UnsafeFixError when a fix cannot be applied exactly.
         Input too deep or too large to analyse is that file's DEV900, and nothing changes."""
+        from devicelint.analysis import TooComplex, guarded
+
         try:
             return guarded(self._fix_unguarded, data, name)
         except TooComplex as error:
@@ -202,6 +249,7 @@ class FixTask:
 
     def __call__(self, path: str) -> Outcome:
         from devicelint.rewrite import UnsafeFixError
+        from devicelint.source import Refused
         from devicelint.writing import signals_deferred, write_atomically
 
         try:
