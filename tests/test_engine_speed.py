@@ -214,16 +214,11 @@ def test_conditionals_of_fixture_files_from_their_lines() -> None:
 
 def _unguarded_prescan(settings) -> re.Pattern[str]:
     """The pre-scan pattern as it was before its character-class guards."""
-    from devicelint.source import _DIRECT_SINK_PREFIXES
+    from devicelint.source import sink_prefixes
     from devicelint.vocabulary import WRONG_CASE_PATTERN
 
-    vocabulary, catalog = settings.vocabulary, settings.catalog
-    prefixes = set(_DIRECT_SINK_PREFIXES)
-    for spec in catalog.extra:
-        if spec.position is not None:
-            prefixes.add(spec.name.rsplit(".", 1)[-1] + "(")
-        if spec.keyword is not None:
-            prefixes.update((f"{spec.keyword}=", f"{spec.keyword} = "))
+    vocabulary = settings.vocabulary
+    prefixes = sink_prefixes(settings.catalog)
     lookbehinds = "|".join(f'(?<={re.escape(p)}")' for p in sorted(prefixes))
     return re.compile(
         rf'"(?:(?:{vocabulary.tracked_pattern})"'
