@@ -261,3 +261,52 @@ def test_lines_holding_agrees_with_holds_any() -> None:
 def test_imports_of_an_empty_module() -> None:
     assert ModuleInfo("m.py", "", "m").imports == {}
     assert ModuleInfo("m.py", "# import x\n", "m").imports == {}
+
+
+SCOPE_CASES = [
+    "x = 1\ny: int = 2\nz += 3\ndel w\n",
+    "a, (b, *c) = t\n[d, e] = u\nobj.attr = 1\nobj[k] = 2\n",
+    "for i, j in pairs:\n    pass\nelse:\n    k = 1\n",
+    "with open(p) as (f, g), lock:\n    pass\n",
+    "import os.path, sys as system\nfrom m import a, b as c\nfrom n import *\n",
+    "try:\n    pass\nexcept E as err:\n    pass\nfinally:\n    z = 0\n",
+    "match v:\n    case [p, *rest] if p:\n        q = 1\n    case {'k': w, **others}:\n        pass\n    case C(x=y) as whole:\n        pass\n",
+    "@dec(d := 1)\ndef f(a, b=(e := 2), *args, k, **kw):\n    inner = 1\n",
+    "class K(Base, metaclass=M):\n    attr = 1\n",
+    "global g\nnonlocal_like = [n for n in range(3)]\nlam = lambda q: q\n",
+    "print([(w := i) for i in range(3)], w)\nif (v := f()):\n    pass\n",
+    "def outer():\n    global gg\n    gg = 1\n    def inner():\n        nonlocal x\n        x = 2\n    x = 3\n",
+]
+
+
+def _scopes(tree: ast.Module) -> list[ast.AST]:
+    return [tree, *(n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)))]
+
+
+@pytest.mark.parametrize("source", SCOPE_CASES)
+def test_scope_names_without_walrus_skip_expressions(source: str) -> None:
+    """ScopeInfo.of(walrus=False) walks only binding targets: the same names as the full walk
+    whenever the source holds no ``:=`` (and the full walk is what the engine uses otherwise)."""
+    from devicelint.follow.scopes import ScopeInfo
+
+    for scope in _scopes(ast.parse(source)):
+        full = ScopeInfo.of(scope)
+        if ":=" not in source:
+            assert ScopeInfo.of(scope, walrus=False) == full, source
+        else:  # the walrus names are those only the full walk finds
+            assert ScopeInfo.of(scope, walrus=False).names <= full.names
+
+
+def test_scope_names_without_walrus_on_fixture_and_source_files() -> None:
+    from devicelint.follow.scopes import ScopeInfo
+
+    sources = [*FIXTURES, *sorted((Path(__file__).parent.parent / "src").rglob("*.py"))]
+    checked = 0
+    for path in sources:
+        text = path.read_text(encoding="utf-8")
+        if ":=" in text or not _parses(path):
+            continue
+        for scope in _scopes(ast.parse(text)):
+            assert ScopeInfo.of(scope, walrus=False) == ScopeInfo.of(scope), (path, getattr(scope, "name", "<module>"))
+            checked += 1
+    assert checked > 500

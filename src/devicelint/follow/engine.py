@@ -135,6 +135,8 @@ class Follower:
         self._active: set[tuple] = set()
         self._entry_returns: dict[int, frozenset[Origin]] = {}
         self._scope_infos: dict[int, ScopeInfo] = {}
+        self._walrus: dict[int, bool] = {}
+        self._function_defs: dict[int, list[FunctionNode]] = {}  # every def of a module, at any depth
         self._ran: set[int] = set()  # modules whose body this file runs
         self._focus: dict[int, tuple[list[int], set[str]]] = {}  # module -> (sorted candidate lines, names)
         self._words: dict[int, frozenset[str]] = {}
@@ -295,7 +297,7 @@ class Follower:
         if context is not None:
             for method in context.methods():
                 if method.owner is node and any(True for _ in scopes_in(method.node.body)):
-                    info = self.scope_info(method.node)
+                    info = self.scope_info(method.node, method.module)
                     self._run_scopes(module, method.node.body, enclosing | info.names)
         for inner in scopes_in(node.body, skip_functions=True):
             self._run_class_entry(module, inner, enclosing)  # type: ignore[arg-type]
@@ -314,7 +316,7 @@ class Follower:
     def module_names(self, module: ModuleInfo) -> frozenset[str]:
         key = id(module)
         if key not in self._names:
-            self._names[key] = ScopeInfo.of(module.tree).names
+            self._names[key] = ScopeInfo.of(module.tree, self._has_walrus(module)).names
         return self._names[key]
 
     def global_value(self, module: ModuleInfo, path: AccessPath) -> frozenset[Origin]:
@@ -430,12 +432,21 @@ class Follower:
             found = self._words[key] = frozenset(_words(module, node))
         return found
 
-    def scope_info(self, node: ast.AST) -> ScopeInfo:
+    def scope_info(self, node: ast.AST, module: ModuleInfo) -> ScopeInfo:
+        """The names ``node`` (a scope of ``module``) binds, cached."""
         key = id(node)
         info = self._scope_infos.get(key)
         if info is None:
-            info = self._scope_infos[key] = ScopeInfo.of(node)
+            info = self._scope_infos[key] = ScopeInfo.of(node, self._has_walrus(module))
         return info
+
+    def _has_walrus(self, module: ModuleInfo) -> bool:
+        """Whether the module's text holds ``:=`` (only then can an expression bind a name)."""
+        key = id(module)
+        found = self._walrus.get(key)
+        if found is None:
+            found = self._walrus[key] = ":=" in module.text
+        return found
 
     def _run_function(
         self,
@@ -648,7 +659,11 @@ class Follower:
         if found is not None:
             return found
         focus = self._focus.get(key)
-        definitions = [n for n in statements(module.tree.body) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+        definitions = self._function_defs.get(key)
+        if definitions is None:
+            definitions = self._function_defs[key] = [
+                n for n in statements(module.tree.body) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+            ]
         if focus is None:  # a module run whole, or one this file does not report on
             found = frozenset(n.name for n in definitions) if key in self._ran else frozenset()
         else:
