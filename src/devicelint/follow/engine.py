@@ -534,15 +534,13 @@ class Follower:
             words[id(node)] = mentioned = self.words_of(method.module, node)
             if any_between(lines, node.lineno, node.end_lineno or node.lineno) or not mentioned.isdisjoint(names):
                 focused.add(id(node))
-        # and the methods that call a focused one (callees run when called)
-        changed = True
-        while changed:
-            changed = False
-            names = {m.node.name for m in methods if id(m.node) in focused}
-            for method in methods:
-                if id(method.node) not in focused and not words.get(id(method.node), frozenset()).isdisjoint(names):
-                    focused.add(id(method.node))
-                    changed = True
+        # and the methods that call a focused one (callees run when called); a method that
+        # did not mention the names of earlier rounds can only join through the newest ones
+        names = {m.node.name for m in methods if id(m.node) in focused}
+        while names:
+            joined = [m for m in methods if id(m.node) not in focused and not words.get(id(m.node), frozenset()).isdisjoint(names)]
+            focused.update(id(m.node) for m in joined)
+            names = {m.node.name for m in joined}
         return focused
 
     def mro(self, module: ModuleInfo, node: ast.ClassDef, *, everywhere: bool = False) -> list[tuple[ModuleInfo, ast.ClassDef]]:
@@ -674,13 +672,12 @@ class Follower:
                 names |= {path[0] for path, value in state.items() if value}
             reach = {n.name for n in definitions if any_between(lines, n.lineno, n.end_lineno or n.lineno)}
             reach |= {n.name for n in definitions if self.mentions(module, n, names)}
-            changed = True
-            while changed:
-                changed = False
-                for n in definitions:
-                    if n.name not in reach and self.mentions(module, n, reach):
-                        reach.add(n.name)
-                        changed = True
+            # The closure under "mentions a name in reach": a definition that did not mention
+            # the names of earlier rounds can only join through the names the last round added.
+            added = set(reach)
+            while added:
+                added = {n.name for n in definitions if n.name not in reach and self.mentions(module, n, added)}
+                reach |= added
             found = frozenset(reach)
         self._literal_reaches[key] = found
         return found
