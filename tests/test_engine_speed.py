@@ -310,3 +310,44 @@ def test_scope_names_without_walrus_on_fixture_and_source_files() -> None:
             assert ScopeInfo.of(scope, walrus=False) == ScopeInfo.of(scope), (path, getattr(scope, "name", "<module>"))
             checked += 1
     assert checked > 500
+
+
+WALRUS_MODULE = '''\
+import re
+
+@register(flag := True)
+def decorated(x):
+    return x
+
+def plain(text):
+    a, b = text.split()
+    return a
+
+def matching(text):
+    if (m := re.match("a", text)) is not None:
+        found = m
+    return [y for x in text if (y := x)]
+
+class Holder:
+    def method(self):
+        z = 1
+        return z
+'''
+
+
+def test_walrus_is_looked_for_in_each_scope_text() -> None:
+    """A scope is walked in full only where its own text (decorators included) holds ``:=``;
+    the names agree with the full walk for every scope of a module that has one elsewhere."""
+    from devicelint.analysis import DEFAULT_SETTINGS
+    from devicelint.follow import Follower
+    from devicelint.follow.scopes import ScopeInfo
+    from devicelint.project import Project
+
+    project = Project()
+    tree = ast.parse(WALRUS_MODULE)
+    module = project.module_at("<walrus>", WALRUS_MODULE, tree, split_lines(WALRUS_MODULE))
+    follower = Follower(project, DEFAULT_SETTINGS.vocabulary, DEFAULT_SETTINGS.catalog)
+    looked = {getattr(s, "name", "<module>"): follower._has_walrus(module, s) for s in _scopes(tree)}
+    assert looked == {"<module>": True, "decorated": True, "plain": False, "matching": True, "Holder": False, "method": False}
+    for scope in _scopes(tree):
+        assert follower.scope_info(scope, module) == ScopeInfo.of(scope)

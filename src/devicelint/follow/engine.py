@@ -437,16 +437,23 @@ class Follower:
         key = id(node)
         info = self._scope_infos.get(key)
         if info is None:
-            info = self._scope_infos[key] = ScopeInfo.of(node, self._has_walrus(module))
+            info = self._scope_infos[key] = ScopeInfo.of(node, self._has_walrus(module, node))
         return info
 
-    def _has_walrus(self, module: ModuleInfo) -> bool:
-        """Whether the module's text holds ``:=`` (only then can an expression bind a name)."""
+    def _has_walrus(self, module: ModuleInfo, node: ast.AST | None = None) -> bool:
+        """Whether the text of ``node`` (decorators included; the whole module without one)
+        holds ``:=``: only then can an expression bind a name."""
         key = id(module)
         found = self._walrus.get(key)
         if found is None:
             found = self._walrus[key] = ":=" in module.text
-        return found
+        if not found or node is None or not hasattr(node, "end_lineno"):
+            return found
+        first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", ()))])  # type: ignore[attr-defined]
+        last, starts = node.end_lineno or node.lineno, module.line_starts  # type: ignore[attr-defined]
+        if not 0 < first <= last < len(starts):
+            return True
+        return module.text.find(":=", starts[first - 1], starts[last]) >= 0
 
     def _run_function(
         self,
