@@ -351,3 +351,22 @@ def test_walrus_is_looked_for_in_each_scope_text() -> None:
     assert looked == {"<module>": True, "decorated": True, "plain": False, "matching": True, "Holder": False, "method": False}
     for scope in _scopes(tree):
         assert follower.scope_info(scope, module) == ScopeInfo.of(scope)
+
+
+@pytest.mark.parametrize("text", ["a_b1 c", "x2 = _y + 3z", "0x1f 1e5 j2", "def f(self):\n    return self._d  # ok\n"])
+def test_ascii_word_pattern_for_ascii_text(text: str) -> None:
+    """Identifiers of a definition's text: the ASCII-only pattern (used when the module is
+    ASCII) finds what the Unicode one finds there; in other text it would cut words short,
+    so the Unicode one is kept for it."""
+    from devicelint.follow.engine import _ASCII_WORD, _WORD
+
+    assert _ASCII_WORD.findall(text) == _WORD.findall(text)
+    assert (_WORD.findall("aé b"), _ASCII_WORD.findall("aé b")) == (["aé", "b"], ["a", "b"])
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=127)))
+@settings(max_examples=200)
+def test_ascii_word_pattern_random(text: str) -> None:
+    from devicelint.follow.engine import _ASCII_WORD, _WORD
+
+    assert _ASCII_WORD.findall(text) == _WORD.findall(text)
