@@ -214,16 +214,11 @@ def test_conditionals_of_fixture_files_from_their_lines() -> None:
 
 def _unguarded_prescan(settings) -> re.Pattern[str]:
     """The pre-scan pattern as it was before its character-class guards."""
-    from devicelint.source import _DIRECT_SINK_PREFIXES
+    from devicelint.source import sink_prefixes
     from devicelint.vocabulary import WRONG_CASE_PATTERN
 
-    vocabulary, catalog = settings.vocabulary, settings.catalog
-    prefixes = set(_DIRECT_SINK_PREFIXES)
-    for spec in catalog.extra:
-        if spec.position is not None:
-            prefixes.add(spec.name.rsplit(".", 1)[-1] + "(")
-        if spec.keyword is not None:
-            prefixes.update((f"{spec.keyword}=", f"{spec.keyword} = "))
+    vocabulary = settings.vocabulary
+    prefixes = sink_prefixes(settings.catalog)
     lookbehinds = "|".join(f'(?<={re.escape(p)}")' for p in sorted(prefixes))
     return re.compile(
         rf'"(?:(?:{vocabulary.tracked_pattern})"'
@@ -266,3 +261,112 @@ def test_lines_holding_agrees_with_holds_any() -> None:
 def test_imports_of_an_empty_module() -> None:
     assert ModuleInfo("m.py", "", "m").imports == {}
     assert ModuleInfo("m.py", "# import x\n", "m").imports == {}
+
+
+SCOPE_CASES = [
+    "x = 1\ny: int = 2\nz += 3\ndel w\n",
+    "a, (b, *c) = t\n[d, e] = u\nobj.attr = 1\nobj[k] = 2\n",
+    "for i, j in pairs:\n    pass\nelse:\n    k = 1\n",
+    "with open(p) as (f, g), lock:\n    pass\n",
+    "import os.path, sys as system\nfrom m import a, b as c\nfrom n import *\n",
+    "try:\n    pass\nexcept E as err:\n    pass\nfinally:\n    z = 0\n",
+    "match v:\n    case [p, *rest] if p:\n        q = 1\n    case {'k': w, **others}:\n        pass\n    case C(x=y) as whole:\n        pass\n",
+    "@dec(d := 1)\ndef f(a, b=(e := 2), *args, k, **kw):\n    inner = 1\n",
+    "class K(Base, metaclass=M):\n    attr = 1\n",
+    "global g\nnonlocal_like = [n for n in range(3)]\nlam = lambda q: q\n",
+    "print([(w := i) for i in range(3)], w)\nif (v := f()):\n    pass\n",
+    "def outer():\n    global gg\n    gg = 1\n    def inner():\n        nonlocal x\n        x = 2\n    x = 3\n",
+]
+
+
+def _scopes(tree: ast.Module) -> list[ast.AST]:
+    return [tree, *(n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)))]
+
+
+@pytest.mark.parametrize("source", SCOPE_CASES)
+def test_scope_names_without_walrus_skip_expressions(source: str) -> None:
+    """ScopeInfo.of(walrus=False) walks only binding targets: the same names as the full walk
+    whenever the source holds no ``:=`` (and the full walk is what the engine uses otherwise)."""
+    from devicelint.follow.scopes import ScopeInfo
+
+    for scope in _scopes(ast.parse(source)):
+        full = ScopeInfo.of(scope)
+        if ":=" not in source:
+            assert ScopeInfo.of(scope, walrus=False) == full, source
+        else:  # the walrus names are those only the full walk finds
+            assert ScopeInfo.of(scope, walrus=False).names <= full.names
+
+
+def test_scope_names_without_walrus_on_fixture_and_source_files() -> None:
+    from devicelint.follow.scopes import ScopeInfo
+
+    sources = [*FIXTURES, *sorted((Path(__file__).parent.parent / "src").rglob("*.py"))]
+    checked = 0
+    for path in sources:
+        text = path.read_text(encoding="utf-8")
+        if ":=" in text or not _parses(path):
+            continue
+        for scope in _scopes(ast.parse(text)):
+            assert ScopeInfo.of(scope, walrus=False) == ScopeInfo.of(scope), (path, getattr(scope, "name", "<module>"))
+            checked += 1
+    assert checked > 500
+
+
+WALRUS_MODULE = '''\
+import re
+
+@register(flag := True)
+def decorated(x):
+    return x
+
+def plain(text):
+    a, b = text.split()
+    return a
+
+def matching(text):
+    if (m := re.match("a", text)) is not None:
+        found = m
+    return [y for x in text if (y := x)]
+
+class Holder:
+    def method(self):
+        z = 1
+        return z
+'''
+
+
+def test_walrus_is_looked_for_in_each_scope_text() -> None:
+    """A scope is walked in full only where its own text (decorators included) holds ``:=``;
+    the names agree with the full walk for every scope of a module that has one elsewhere."""
+    from devicelint.analysis import DEFAULT_SETTINGS
+    from devicelint.follow import Follower
+    from devicelint.follow.scopes import ScopeInfo
+    from devicelint.project import Project
+
+    project = Project()
+    tree = ast.parse(WALRUS_MODULE)
+    module = project.module_at("<walrus>", WALRUS_MODULE, tree, split_lines(WALRUS_MODULE))
+    follower = Follower(project, DEFAULT_SETTINGS.vocabulary, DEFAULT_SETTINGS.catalog)
+    looked = {getattr(s, "name", "<module>"): follower._has_walrus(module, s) for s in _scopes(tree)}
+    assert looked == {"<module>": True, "decorated": True, "plain": False, "matching": True, "Holder": False, "method": False}
+    for scope in _scopes(tree):
+        assert follower.scope_info(scope, module) == ScopeInfo.of(scope)
+
+
+@pytest.mark.parametrize("text", ["a_b1 c", "x2 = _y + 3z", "0x1f 1e5 j2", "def f(self):\n    return self._d  # ok\n"])
+def test_ascii_word_pattern_for_ascii_text(text: str) -> None:
+    """Identifiers of a definition's text: the ASCII-only pattern (used when the module is
+    ASCII) finds what the Unicode one finds there; in other text it would cut words short,
+    so the Unicode one is kept for it."""
+    from devicelint.follow.engine import _ASCII_WORD, _WORD
+
+    assert _ASCII_WORD.findall(text) == _WORD.findall(text)
+    assert (_WORD.findall("aé b"), _ASCII_WORD.findall("aé b")) == (["aé", "b"], ["a", "b"])
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=127)))
+@settings(max_examples=200)
+def test_ascii_word_pattern_random(text: str) -> None:
+    from devicelint.follow.engine import _ASCII_WORD, _WORD
+
+    assert _ASCII_WORD.findall(text) == _WORD.findall(text)

@@ -127,16 +127,23 @@ _DIRECT_SINK_PREFIXES = (
 )
 
 
+def sink_prefixes(catalog: SinkCatalog) -> set[str]:
+    """What a sink's string argument follows (before its '"'): the built-in prefixes and
+    those of the user's extra sinks (``name(`` for a positional one, ``kw=`` for a keyword)."""
+    prefixes = set(_DIRECT_SINK_PREFIXES)
+    for spec in catalog.extra:
+        if spec.position is not None:
+            prefixes.add(spec.name.rsplit(".", 1)[-1] + "(")
+        if spec.keyword is not None:
+            prefixes.update((f"{spec.keyword}=", f"{spec.keyword} = "))
+    return prefixes
+
+
 class PreScan:
     """The byte scan that decides whether a file needs parsing at all."""
 
     def __init__(self, vocabulary: Vocabulary, catalog: SinkCatalog) -> None:
-        prefixes = set(_DIRECT_SINK_PREFIXES)
-        for spec in catalog.extra:
-            if spec.position is not None:
-                prefixes.add(spec.name.rsplit(".", 1)[-1] + "(")
-            if spec.keyword is not None:
-                prefixes.update((f"{spec.keyword}=", f"{spec.keyword} = "))
+        prefixes = sink_prefixes(catalog)
         lookbehinds = "|".join(f'(?<={re.escape(p)}")' for p in sorted(prefixes))
         pattern = (
             rf'"(?:(?={_one_of(vocabulary.tracked_first_chars)})(?:{vocabulary.tracked_pattern})"'

@@ -140,6 +140,8 @@ class Follower:
         self._active: set[tuple] = set()
         self._entry_returns: dict[int, frozenset[Origin]] = {}
         self._scope_infos: dict[int, ScopeInfo] = {}
+        self._walrus: dict[int, bool] = {}
+        self._function_defs: dict[int, list[FunctionNode]] = {}  # every def of a module, at any depth
         self._ran: set[int] = set()  # modules whose body this file runs
         self._focus: dict[int, tuple[list[int], set[str]]] = {}  # module -> (sorted candidate lines, names)
         self._words: dict[int, frozenset[str]] = {}
@@ -301,7 +303,7 @@ class Follower:
         if context is not None:
             for method in context.methods():
                 if method.owner is node and any(True for _ in scopes_in(method.node.body)):
-                    info = self.scope_info(method.node)
+                    info = self.scope_info(method.node, method.module)
                     self._run_scopes(module, method.node.body, enclosing | info.names)
         for inner in scopes_in(node.body, skip_functions=True):
             self._run_class_entry(module, inner, enclosing)  # type: ignore[arg-type]
@@ -320,7 +322,7 @@ class Follower:
     def module_names(self, module: ModuleInfo) -> frozenset[str]:
         key = id(module)
         if key not in self._names:
-            self._names[key] = ScopeInfo.of(module.tree).names
+            self._names[key] = ScopeInfo.of(module.tree, self._has_walrus(module)).names
         return self._names[key]
 
     def global_value(self, module: ModuleInfo, path: AccessPath) -> frozenset[Origin]:
@@ -472,12 +474,28 @@ class Follower:
             found = self._words[key] = frozenset(_words(module, node))
         return found
 
-    def scope_info(self, node: ast.AST) -> ScopeInfo:
+    def scope_info(self, node: ast.AST, module: ModuleInfo) -> ScopeInfo:
+        """The names ``node`` (a scope of ``module``) binds, cached."""
         key = id(node)
         info = self._scope_infos.get(key)
         if info is None:
-            info = self._scope_infos[key] = ScopeInfo.of(node)
+            info = self._scope_infos[key] = ScopeInfo.of(node, self._has_walrus(module, node))
         return info
+
+    def _has_walrus(self, module: ModuleInfo, node: ast.AST | None = None) -> bool:
+        """Whether the text of ``node`` (decorators included; the whole module without one)
+        holds ``:=``: only then can an expression bind a name."""
+        key = id(module)
+        found = self._walrus.get(key)
+        if found is None:
+            found = self._walrus[key] = ":=" in module.text
+        if not found or node is None or not hasattr(node, "end_lineno"):
+            return found
+        first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", ()))])  # type: ignore[attr-defined]
+        last, starts = node.end_lineno or node.lineno, module.line_starts  # type: ignore[attr-defined]
+        if not 0 < first <= last < len(starts):
+            return True
+        return module.text.find(":=", starts[first - 1], starts[last]) >= 0
 
     def _run_function(
         self,
@@ -565,15 +583,13 @@ class Follower:
             words[id(node)] = mentioned = self.words_of(method.module, node)
             if any_between(lines, node.lineno, node.end_lineno or node.lineno) or not mentioned.isdisjoint(names):
                 focused.add(id(node))
-        # and the methods that call a focused one (callees run when called)
-        changed = True
-        while changed:
-            changed = False
-            names = {m.node.name for m in methods if id(m.node) in focused}
-            for method in methods:
-                if id(method.node) not in focused and not words.get(id(method.node), frozenset()).isdisjoint(names):
-                    focused.add(id(method.node))
-                    changed = True
+        # and the methods that call a focused one (callees run when called); a method that
+        # did not mention the names of earlier rounds can only join through the newest ones
+        names = {m.node.name for m in methods if id(m.node) in focused}
+        while names:
+            joined = [m for m in methods if id(m.node) not in focused and not words.get(id(m.node), frozenset()).isdisjoint(names)]
+            focused.update(id(m.node) for m in joined)
+            names = {m.node.name for m in joined}
         return focused
 
     def mro(self, module: ModuleInfo, node: ast.ClassDef, *, everywhere: bool = False) -> list[tuple[ModuleInfo, ast.ClassDef]]:
@@ -690,7 +706,11 @@ class Follower:
         if found is not None:
             return found
         focus = self._focus.get(key)
-        definitions = [n for n in statements(module.tree.body) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+        definitions = self._function_defs.get(key)
+        if definitions is None:
+            definitions = self._function_defs[key] = [
+                n for n in statements(module.tree.body) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+            ]
         if focus is None:  # a module run whole, or one this file does not report on
             found = frozenset(n.name for n in definitions) if key in self._ran else frozenset()
         else:
@@ -701,13 +721,12 @@ class Follower:
                 names |= {path[0] for path, value in state.items() if value}
             reach = {n.name for n in definitions if any_between(lines, n.lineno, n.end_lineno or n.lineno)}
             reach |= {n.name for n in definitions if self.mentions(module, n, names)}
-            changed = True
-            while changed:
-                changed = False
-                for n in definitions:
-                    if n.name not in reach and self.mentions(module, n, reach):
-                        reach.add(n.name)
-                        changed = True
+            # The closure under "mentions a name in reach": a definition that did not mention
+            # the names of earlier rounds can only join through the names the last round added.
+            added = set(reach)
+            while added:
+                added = {n.name for n in definitions if n.name not in reach and self.mentions(module, n, added)}
+                reach |= added
             found = frozenset(reach)
         self._literal_reaches[key] = found
         return found
@@ -945,6 +964,7 @@ def _init_of(node: ast.ClassDef) -> FunctionNode | None:
 
 
 _WORD = re.compile(r"[A-Za-z_]\w*")
+_ASCII_WORD = re.compile(r"[A-Za-z_]\w*", re.ASCII)  # the same words in ASCII text, ~30% faster
 _GLOBAL = re.compile(r"global[ \t]")
 
 
@@ -966,7 +986,7 @@ def _words(module: ModuleInfo, node: ast.AST) -> list[str]:
     last = min(node.end_lineno or node.lineno, len(starts) - 1)  # type: ignore[attr-defined]
     if not 0 < first <= last:
         return []
-    return _WORD.findall(module.text, starts[first - 1], starts[last])
+    return (_ASCII_WORD if module.is_ascii else _WORD).findall(module.text, starts[first - 1], starts[last])
 
 
 def display_path(path: str, relative_to: str) -> str:

@@ -63,7 +63,7 @@ class Frame(Statements, Expressions, Refinement, Receivers):
 
     @cached_property
     def _scope_info(self) -> ScopeInfo:
-        return self.follower.scope_info(self.scope) if self.scope is not None else NO_SCOPE_INFO
+        return self.follower.scope_info(self.scope, self.module) if self.scope is not None else NO_SCOPE_INFO
 
     @property
     def scope_locals(self) -> frozenset[str]:
