@@ -417,3 +417,25 @@ def test_the_index_file_round_trips_one_entry_a_line(tmp_path: Path, count: int)
     lines = index.read_bytes().partition(b"\n")[2].split(b"\n")
     assert [json.loads(line) for line in lines[:-1]] == ["k", count, *paths, *(json.loads(text) for _, text in entries.values())]
     assert lines[-1] == b""
+
+
+# A warm run over unchanged files reads entries only: the engine, the pre-scan and the
+# catalogue (imported with source.py) are not imported at all (issue 16: warm within grep).
+_ENGINE_MODULES = ("devicelint.analysis", "devicelint.follow", "devicelint.source", "devicelint.rules", "devicelint.catalogue")
+_IMPORTED_BY_A_RUN = """
+import sys
+from devicelint.cli import main
+code = main(sys.argv[1:])
+print(code, *sorted(m for m in {names!r} if m in sys.modules))
+"""
+
+
+def test_a_warm_run_does_not_import_the_engine(tmp_path: Path, cache: Path) -> None:
+    tree = tmp_path / "tree"
+    write_tree(tree, {"bug.py": "import torch\nx = torch.zeros(3).to('auto')\n", "clean.py": "print(1)\n"})
+    script = _IMPORTED_BY_A_RUN.format(names=_ENGINE_MODULES)
+    cold = subprocess.run([sys.executable, "-c", script, "check", str(tree)], capture_output=True, text=True, timeout=120)
+    assert cold.stdout.splitlines()[-1].split() == ["1", *sorted(_ENGINE_MODULES)], cold.stderr
+    warm = subprocess.run([sys.executable, "-c", script, "check", str(tree)], capture_output=True, text=True, timeout=120)
+    assert "bug.py:2:" in warm.stdout
+    assert warm.stdout.splitlines()[-1].split() == ["1"], warm.stderr

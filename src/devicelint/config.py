@@ -189,7 +189,7 @@ _MAX_CONFIG_BYTES = 4 * 2**20
 
 
 def _read(path: str, display: str) -> bytes:
-    from devicelint.source import Refused, read_regular_file  # here: most runs read no configuration
+    from devicelint.reading import Refused, read_regular_file  # here: most runs read no configuration
 
     try:
         return read_regular_file(path, _MAX_CONFIG_BYTES)

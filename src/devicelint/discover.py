@@ -208,7 +208,7 @@ def _read_spec(path: str) -> pathspec.GitIgnoreSpec | None:
         return None
     import pathspec  # only inside a git repository with .gitignore files
 
-    from devicelint.source import Refused, read_regular_file
+    from devicelint.reading import Refused, read_regular_file
 
     try:
         data = read_regular_file(path, _MAX_GITIGNORE_BYTES)

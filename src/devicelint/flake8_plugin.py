@@ -35,7 +35,7 @@ from devicelint.analysis import (
     refused_finding,
 )
 from devicelint.findings import Finding
-from devicelint.source import Refused, read_regular_file
+from devicelint.reading import Refused, read_regular_file
 
 
 class DeviceLintChecker:

@@ -24,7 +24,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from devicelint.source import decode, parse, split_lines
 
 # A module bigger than this is not read to follow values into it (it is still checked
 # itself when named on the command line).
@@ -71,6 +70,8 @@ class ModuleInfo:
     @cached_property
     def tree(self) -> ast.Module:
         """The parsed module; an empty one if it does not parse (it is then unknown)."""
+        from devicelint.source import parse  # here: a warm cache run parses nothing
+
         try:
             return parse(self.text, self.path)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
@@ -78,6 +79,8 @@ class ModuleInfo:
 
     @cached_property
     def lines(self) -> list[str]:
+        from devicelint.source import split_lines
+
         return split_lines(self.text)
 
     @cached_property
@@ -770,6 +773,8 @@ def _load(path: str) -> ModuleInfo | None:
     if data is None or len(data) > MAX_MODULE_BYTES:
         return None
     try:
+        from devicelint.source import decode
+
         text = decode(data).text
     except (SyntaxError, UnicodeError, LookupError, ValueError):
         return None

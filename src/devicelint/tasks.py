@@ -63,7 +63,7 @@ def is_notebook(path: str) -> bool:
 def _read(path: str) -> bytes:
     """Regular files only (never block on a FIFO or read /dev/zero), up to the size limit."""
     from devicelint.analysis import MAX_SOURCE_BYTES
-    from devicelint.source import read_regular_file
+    from devicelint.reading import read_regular_file
 
     return read_regular_file(path, MAX_NOTEBOOK_BYTES if is_notebook(path) else MAX_SOURCE_BYTES)
 
@@ -95,7 +95,7 @@ class CheckTask:
         return settings_of(self.config or Config())
 
     def __call__(self, path: str) -> Outcome:
-        from devicelint.source import Refused
+        from devicelint.reading import Refused
 
         if self.record and not is_notebook(path):
             return self._recorded(path)
@@ -111,7 +111,7 @@ class CheckTask:
         from devicelint.analysis import SHARED_PROJECT, analyze_bytes
         from devicelint.cache import Record
         from devicelint.project import content_digest
-        from devicelint.source import Refused
+        from devicelint.reading import Refused
 
         recorded_at = time.time_ns()  # before the read: a later write shows as a change
         try:
@@ -249,7 +249,7 @@ class FixTask:
 
     def __call__(self, path: str) -> Outcome:
         from devicelint.rewrite import UnsafeFixError
-        from devicelint.source import Refused
+        from devicelint.reading import Refused
         from devicelint.writing import signals_deferred, write_atomically
 
         try:
