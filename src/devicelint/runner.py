@@ -131,7 +131,7 @@ class Results(Generic[R]):
         from concurrent.futures import ProcessPoolExecutor
         from concurrent.futures.process import BrokenProcessPool
 
-        from devicelint.rewrite import signals_deferred
+        from devicelint.writing import signals_deferred
 
         items = self.items
         size = max(1, min(64, len(items) // (self.jobs * 8)))
