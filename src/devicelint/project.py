@@ -39,6 +39,11 @@ MAX_INDEXED_FILES = 2_000
 # takes ~25 MB off the process tree of a 10x site-packages run (issue 16's memory target),
 # and the bench corpus parses no module more often (it reads 225 instead of 164: ~0.01 s).
 MAX_CACHED_TEXT = 1 * 1024 * 1024
+# The importer indexes (and their listings) kept between files of a run, and the entries of
+# the other per-run memos (import look-ups, importers found): a run over many trees (ten
+# copies of site-packages) held every tree's, in every worker (issue 16's memory target).
+MAX_INDEXES = 8
+MAX_MEMO_ENTRIES = 1024
 # A file modified less than this before its size and time were taken may be modified again
 # without changing them (timestamps are coarser than nanoseconds): such a signature is never
 # trusted to mean "unchanged".
@@ -443,6 +448,7 @@ class Project:
                 if found:
                     break
             self._by_name[key] = (found, probed)
+            _bound(self._by_name, MAX_MEMO_ENTRIES)
         if self.recorded is not None:
             self.recorded.update(dict.fromkeys(self._absence(p) if p[0] == "absent" else p for p in probed))
         return found
@@ -490,6 +496,7 @@ class Project:
                 if len(found) >= MAX_IMPORTERS:
                     break
             self._importers[key] = found
+            _bound(self._importers, MAX_MEMO_ENTRIES)
         elif self.recorded is not None:  # what the first search read, for this file's record
             self._index_for(module)
             for other in self._importers[key]:
@@ -509,6 +516,7 @@ class Project:
         index = self._index.get(base)
         if index is None:
             index = self._index[base] = {}
+            _bound(self._index, MAX_INDEXES)
             for path in files:
                 data = _read_small(path)
                 if data is not None and b"import" in data:
@@ -521,6 +529,7 @@ class Project:
         files = self._files.get(base)
         if files is None:
             files = self._files[base] = py_files(base)
+            _bound(self._files, MAX_INDEXES)
         if self.recorded is not None:
             # the importer index reads every file listed: a new or edited file may import the module
             self.recorded[("listing", base, listing_digest(files))] = None
@@ -729,6 +738,12 @@ def _project_root(own: str) -> str | None:
             break
         directory = parent
     return None
+
+
+def _bound(memo: dict, size: int) -> None:
+    """Drop a run's oldest memo entries beyond ``size`` (recomputed if needed again)."""
+    while len(memo) > size:
+        del memo[next(iter(memo))]
 
 
 def _is_pseudo(path: str) -> bool:
