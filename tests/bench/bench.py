@@ -578,10 +578,7 @@ def run_all(commands: list[Command], runs: int, cwd: Path) -> None:
             if c.failure:
                 continue
             sample, _, _ = run_timed(c.argv, cwd, env=c.env)
-            if sample.returncode not in c.ok_codes:
-                c.failure = f"exit {sample.returncode}: {sample.stderr_tail.strip().splitlines()[-1:] or ''}"
-            elif "Traceback (most recent call last)" in sample.stderr_tail:
-                c.failure = f"traceback on stderr: {sample.stderr_tail.strip().splitlines()[-1]}"
+            c.failure = failure_of(sample, c.ok_codes)
             c.samples.append(sample)
             log(f"bench: round {round_ + 1}/{runs} {c.key:15} {sample.seconds:8.2f} s  {sample.maxrss_mb:6.0f} MB")
     log("bench: memory pass (summed RSS of each process tree, sampled; untimed) ...")
@@ -589,12 +586,18 @@ def run_all(commands: list[Command], runs: int, cwd: Path) -> None:
         if not c.failure:
             sample, c.tree_peak_mb, c.tree_pss_mb = run_timed(c.argv, cwd, sample_tree=True, env=c.env)
             if c.memory_only:  # its only run: its time and exit status come from here
-                if sample.returncode not in c.ok_codes:
-                    c.failure = f"exit {sample.returncode}: {sample.stderr_tail.strip().splitlines()[-1:] or ''}"
-                elif "Traceback (most recent call last)" in sample.stderr_tail:
-                    c.failure = f"traceback on stderr: {sample.stderr_tail.strip().splitlines()[-1]}"
+                c.failure = failure_of(sample, c.ok_codes)
                 c.samples.append(sample)
                 log(f"bench: memory  {c.key:15} {sample.seconds:8.2f} s  tree {c.tree_peak_mb or 0:6.0f} MB")
+
+
+def failure_of(sample: Sample, ok_codes) -> str | None:
+    """Why a timed run does not count: an unexpected exit status, or a traceback."""
+    if sample.returncode not in ok_codes:
+        return f"exit {sample.returncode}: {sample.stderr_tail.strip().splitlines()[-1:] or ''}"
+    if "Traceback (most recent call last)" in sample.stderr_tail:
+        return f"traceback on stderr: {sample.stderr_tail.strip().splitlines()[-1]}"
+    return None
 
 
 def measure_plugin_cost(corpus: Corpus, files: list[str], runs: int) -> dict | None:
