@@ -271,10 +271,15 @@ def statements(body: list[ast.stmt], within: Callable[[ast.stmt], bool] | None =
         for stmt in stack.pop():
             yield stmt
             if isinstance(stmt, _HAS_BLOCKS) and (within is None or within(stmt)):
-                for name in _BLOCKS:
-                    block = getattr(stmt, name, None)
-                    if block:
-                        stack.append(block)
+                stack.extend(inner_blocks(stmt))
+
+
+def inner_blocks(stmt: ast.AST) -> list[list]:
+    """The blocks directly inside a statement: a class or function body, an if's branches,
+    a try's handlers, a match's cases (non-empty ones, in that order)."""
+    if not isinstance(stmt, _HAS_BLOCKS):
+        return []
+    return [block for name in _BLOCKS if (block := getattr(stmt, name, None))]
 
 
 def _spanning_statements(body: list[ast.stmt], lines: list[int]):
@@ -299,11 +304,7 @@ def _spanning_statements(body: list[ast.stmt], lines: list[int]):
         for index in chosen:
             stmt = block[index]
             yield stmt
-            if isinstance(stmt, _HAS_BLOCKS):
-                for name in _BLOCKS:
-                    inner = getattr(stmt, name, None)
-                    if inner:
-                        stack.append(inner)
+            stack.extend(inner_blocks(stmt))
 
 
 def _top_level(body: list[ast.stmt]):

@@ -39,7 +39,7 @@ from devicelint.follow.scopes import (
 )
 from devicelint.follow.statements import MAX_PASSES
 from devicelint.follow.values import EMPTY, AccessPath, Origin, Origins, State, Step, path_of
-from devicelint.project import ModuleInfo, Project, imported_module_names, statements
+from devicelint.project import ModuleInfo, Project, imported_module_names, inner_blocks, statements
 from devicelint.sinks import SinkCatalog, SinkUse, foreign_module
 from devicelint.vocabulary import Vocabulary
 
@@ -925,7 +925,7 @@ class _ImportGate:
                 elif isinstance(node, (ast.Import, ast.ImportFrom)):
                     module.add_import(node, self.outside if own is None else own)
                 else:
-                    stack.extend((block, own) for block in _blocks_of(node))
+                    stack.extend((block, own) for block in inner_blocks(node))
         self.functions.sort(key=lambda function: function[0])
 
     def foreign_at(self, line: int) -> bool:
@@ -935,16 +935,6 @@ class _ImportGate:
         if index < 0 or self.functions[index][1] < line:
             return False  # outside every function: the whole module's imports decided
         return foreign_module({**self.outside, **self.functions[index][2]})
-
-
-def _blocks_of(node: ast.AST) -> list[list]:
-    """The statement blocks directly inside a statement (a class body, an if's branches...)."""
-    found = []
-    for name in ("body", "orelse", "finalbody", "handlers", "cases"):
-        block = getattr(node, name, None)
-        if isinstance(block, list) and block and isinstance(block[0], (ast.stmt, ast.excepthandler, ast.match_case)):
-            found.append(block)
-    return found
 
 
 def _parts_of(frame: Frame, node: ast.expr, state: State) -> list[tuple[AccessPath, frozenset[Origin]]]:
