@@ -370,3 +370,81 @@ def test_ascii_word_pattern_random(text: str) -> None:
     from devicelint.follow.engine import _ASCII_WORD, _WORD
 
     assert _ASCII_WORD.findall(text) == _WORD.findall(text)
+
+
+# --- Follower.uses: references in code, not words of comments and prose ---------------------
+
+# (the text of a definition, the name, whether its code refers to the name)
+USES_CASES = [
+    ("def f(x):\n    return g(x)\n", "g", True),
+    ("def f(x):\n    return self.g(x)\n", "g", True),
+    ("def f(self):\n    return getattr(self, 'g')()\n", "g", True),  # a whole string
+    ("def f(self):\n    '''Calls g first.'''\n    return 1\n", "g", False),  # a docstring
+    ("def f(self):\n    return 1  # then g\n", "g", False),  # a comment
+    ("def f(self):\n    raise ValueError('load it with `g` first')\n", "g", False),  # prose
+    ("def f(self):\n    raise ValueError(f'{g} failed')\n", "g", True),  # a field of an f-string
+    ("@g\ndef f(self):\n    return 1\n", "g", True),  # a decorator
+    ("def f(self):\n    @g\n    def inner():\n        pass\n", "g", True),  # a nested decorator
+    ("def g(self):\n    return 1\n", "g", True),  # its own name selects it
+    ("def f(self):\n    try:\n        pass\n    except E as g:\n        pass\n", "g", True),
+    ("def f(self):\n    global g\n", "g", True),
+    ("def f(self):\n    from m import g\n", "g", True),
+    ("def f(self):\n    import m.g as h\n", "g", True),
+    ("def f(self, g=1):\n    return 1\n", "g", True),
+    ("def f(self):\n    return h(g=1)\n", "g", True),  # a keyword
+    ("def f(self):\n    match x:\n        case {'k': 1, **g}:\n            pass\n", "g", True),
+    ("def f(self):\n    return gg(x)\n", "g", False),  # only a longer word holds it
+    ("def f(self):\n    x = '''\n    g\n    '''\n", "g", False),  # a multi-line string
+    ("def f(self):\n    # g\n    return [\n        1,  # g\n        g,\n    ]\n", "g", True),
+    ("def f(self):\n    return ﬁle.to(x)  # ﬁ is NFKC 'fi'\n", "file", True),
+    ("def f(self):\n    return 1  # ﬁle\n", "file", False),
+]
+
+
+def _follower():
+    from devicelint.analysis import DEFAULT_SETTINGS
+    from devicelint.follow.engine import Follower
+    from devicelint.project import Project
+
+    return Follower(Project(), DEFAULT_SETTINGS.vocabulary, DEFAULT_SETTINGS.catalog)
+
+
+@pytest.mark.parametrize(("source", "name", "expected"), USES_CASES)
+def test_uses_reads_code_not_comments_or_prose(source: str, name: str, expected: bool) -> None:
+    module = ModuleInfo("m.py", source, "m")
+    node = module.tree.body[0]
+    assert _follower().uses(module, node, {name}) is expected
+
+
+def _uses_as_walked(paths: list[Path]) -> int:
+    from devicelint.follow.engine import _code_names
+
+    compared = 0
+    for path in paths:
+        text = path.read_text(encoding="utf-8")
+        module = ModuleInfo(str(path), text, "m")
+        follower = _follower()
+        for node in statements(module.tree.body):
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                continue
+            walked = _code_names(node)
+            for word in set(re.findall(r"[A-Za-z_]\w*", ast.get_source_segment(text, node) or "")):
+                assert follower.uses(module, node, {word}) is (word in walked), (path, node.lineno, word)
+                compared += 1
+    return compared
+
+
+def test_uses_gives_the_walk_of_every_definition_of_the_fixture_files() -> None:
+    """``uses`` confirms a word on the statements around its lines: the same answer as
+    walking the whole definition, for every word of every definition."""
+    assert _uses_as_walked(FIXTURES) > 5_000
+
+
+@pytest.mark.slow
+def test_uses_gives_the_walk_on_large_real_modules() -> None:
+    """The same on real modules with non-ASCII text, decorators, nested definitions."""
+    import transformers
+
+    root = Path(transformers.__file__).parent
+    paths = [root / "modeling_utils.py", root / "trainer.py", root / "tokenization_utils_base.py"]
+    assert _uses_as_walked([p for p in paths if p.exists()]) > 20_000

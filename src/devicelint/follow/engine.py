@@ -145,6 +145,8 @@ class Follower:
         self._ran: set[int] = set()  # modules whose body this file runs
         self._focus: dict[int, tuple[list[int], set[str]]] = {}  # module -> (sorted candidate lines, names)
         self._words: dict[int, frozenset[str]] = {}
+        self._odd_lines: dict[int, list[int]] = {}
+        self._references: dict[int, dict[str, bool]] = {}
         self._declares: dict[int, bool] = {}
         self._foreign: dict[int, _ImportGate] = {}
         self._backends: dict[int, frozenset[str]] = {}
@@ -465,6 +467,40 @@ class Follower:
             found = self.words_of(module, node)
         return not found.isdisjoint(names)
 
+    def uses(self, module: ModuleInfo, node: ast.AST, names: set[str]) -> bool:
+        """Whether the code of a definition may refer to one of ``names``: as a name, an
+        attribute, an imported name or a whole string (``getattr(self, "name")``). Words in
+        comments, docstrings and prose are no reference: a method whose error message says
+        ``from_pretrained`` does not call it. A word of its text is confirmed only in the
+        statements on the lines that hold it."""
+        odd = self._non_ascii_lines(module)
+        if odd and any_between(odd, _first_line(node), node.end_lineno or node.lineno):  # type: ignore[attr-defined]
+            words = names  # the tree holds names normalised (NFKC): "ﬁle" may be spelt otherwise
+        elif self.mentions(module, node, names):
+            words = self.words_of(module, node) & names
+        else:
+            return False
+        known = self._references.setdefault(id(node), {})
+        for name in words:
+            found = known.get(name)
+            if found is None:
+                found = known[name] = _refers_to(module, node, name, odd)
+            if found:
+                return True
+        return False
+
+    def _non_ascii_lines(self, module: ModuleInfo) -> list[int]:
+        """The lines that hold a character outside ASCII (sorted)."""
+        if module.is_ascii:
+            return []
+        found = self._odd_lines.get(id(module))
+        if found is None:
+            starts = module.line_starts
+            found = self._odd_lines[id(module)] = sorted(
+                {bisect.bisect_right(starts, m.start()) for m in _NON_ASCII.finditer(module.text)}
+            )
+        return found
+
     def words_of(self, module: ModuleInfo, node: ast.AST) -> frozenset[str]:
         """The identifiers in a function's text: what it may read from ``self`` (also
         through ``getattr(self, "name")``) and which methods it may call."""
@@ -571,7 +607,7 @@ class Follower:
         """The methods that can start a flow: those of a module run whole, those around a
         candidate line or using a focused name, and the methods that call those."""
         focused: set[int] = set()
-        words: dict[int, set[str]] = {}
+        focusing: list[Method] = []  # the methods of modules this file focuses on
         for method in methods:
             node = method.node
             focus = self._focus.get(id(method.module))
@@ -579,15 +615,15 @@ class Follower:
                 if id(method.module) in self._ran:
                     focused.add(id(node))  # its module runs whole
                 continue  # another module's method: only what it reads from self matters
+            focusing.append(method)
             lines, names = focus
-            words[id(node)] = mentioned = self.words_of(method.module, node)
-            if any_between(lines, node.lineno, node.end_lineno or node.lineno) or not mentioned.isdisjoint(names):
+            if any_between(lines, node.lineno, node.end_lineno or node.lineno) or self.uses(method.module, node, set(names)):
                 focused.add(id(node))
         # and the methods that call a focused one (callees run when called); a method that
-        # did not mention the names of earlier rounds can only join through the newest ones
+        # did not use the names of earlier rounds can only join through the newest ones
         names = {m.node.name for m in methods if id(m.node) in focused}
         while names:
-            joined = [m for m in methods if id(m.node) not in focused and not words.get(id(m.node), frozenset()).isdisjoint(names)]
+            joined = [m for m in focusing if id(m.node) not in focused and self.uses(m.module, m.node, names)]
             focused.update(id(m.node) for m in joined)
             names = {m.node.name for m in joined}
         return focused
@@ -720,16 +756,27 @@ class Follower:
             if state is not None:
                 names |= {path[0] for path, value in state.items() if value}
             reach = {n.name for n in definitions if any_between(lines, n.lineno, n.end_lineno or n.lineno)}
-            reach |= {n.name for n in definitions if self.mentions(module, n, names)}
-            # The closure under "mentions a name in reach": a definition that did not mention
-            # the names of earlier rounds can only join through the names the last round added.
+            reach |= self._users(module, definitions, names)
+            # The closure under "uses a name in reach": a definition that did not use the
+            # names of earlier rounds can only join through the names the last round added.
             added = set(reach)
             while added:
-                added = {n.name for n in definitions if n.name not in reach and self.mentions(module, n, added)}
+                added = self._users(module, [n for n in definitions if n.name not in reach], added)
                 reach |= added
             found = frozenset(reach)
         self._literal_reaches[key] = found
         return found
+
+    def _users(self, module: ModuleInfo, definitions: list[FunctionNode], names: set[str]) -> set[str]:
+        """The names of the ``definitions`` that use one of ``names``: ``uses`` asked only of
+        those spanning a line that holds one (or a character outside ASCII), found by one
+        search of the module's text instead of one per definition."""
+        holding = module.lines_holding(names)
+        if holding is not None:
+            odd = self._non_ascii_lines(module)
+            holding = sorted({*holding, *odd}) if odd else holding
+            definitions = [n for n in definitions if any_between(holding, _first_line(n), n.end_lineno or n.lineno)]
+        return {n.name for n in definitions if self.uses(module, n, names)}
 
     def _stores_seen(self, context: ClassContext | None, node: FunctionNode) -> tuple:
         """The stores on ``self`` a method can read (itself, and the self methods it calls):
@@ -954,6 +1001,7 @@ def _init_of(node: ast.ClassDef) -> FunctionNode | None:
 
 
 _WORD = re.compile(r"[A-Za-z_]\w*")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 _ASCII_WORD = re.compile(r"[A-Za-z_]\w*", re.ASCII)  # the same words in ASCII text, ~30% faster
 _GLOBAL = re.compile(r"global[ \t]")
 
@@ -977,6 +1025,105 @@ def _words(module: ModuleInfo, node: ast.AST) -> list[str]:
     if not 0 < first <= last:
         return []
     return (_ASCII_WORD if module.is_ascii else _WORD).findall(module.text, starts[first - 1], starts[last])
+
+
+def _refers_to(module: ModuleInfo, node: ast.AST, name: str, non_ascii_lines: list[int]) -> bool:
+    """Whether ``name`` is in ``_code_names(node)``, from the statements (at any depth)
+    around the lines whose text holds it or a character outside ASCII (where an identifier
+    may be spelt otherwise than the tree holds it): each identifier and string of the code
+    is in the own fields of a statement spanning its line."""
+    first = _first_line(node)
+    starts, text = module.line_starts, module.text
+    last = min(node.end_lineno or node.lineno, len(starts) - 1)  # type: ignore[attr-defined]
+    if not 0 < first <= last:
+        return True
+    lines, position, end = [], text.find(name, starts[first - 1], starts[last]), starts[last]
+    while position >= 0:
+        lines.append(bisect.bisect_right(starts, position))
+        position = text.find(name, position + 1, end)
+    if non_ascii_lines:
+        lines = sorted({*lines, *non_ascii_lines[bisect.bisect_left(non_ascii_lines, first) : bisect.bisect_right(non_ascii_lines, last)]})
+    if not lines:
+        return False
+
+    def spanning(stmt: ast.AST) -> bool:
+        if not hasattr(stmt, "lineno"):  # a match case
+            return True
+        return any_between(lines, _first_line(stmt), stmt.end_lineno or stmt.lineno)  # type: ignore[attr-defined]
+
+    return any(spanning(stmt) and name in _own_names(stmt) for stmt in statements([node], within=spanning))  # type: ignore[list-item]
+
+
+def _first_line(node: ast.AST) -> int:
+    """A statement's first line, its decorators included."""
+    return min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", ()))])  # type: ignore[attr-defined]
+
+
+# The string fields of statements that spell an identifier (a definition's name, the
+# names of ``global``, an ``except ... as`` name, the module of ``from ... import``).
+_NAME_FIELDS = frozenset({"name", "names", "module"})
+
+
+def _own_names(stmt: ast.AST) -> frozenset[str]:
+    """``_code_names`` of a statement without the blocks it holds."""
+    found: set[str] = set()
+    for field in stmt._fields:
+        if field in _INNER_BLOCKS:
+            continue
+        value = getattr(stmt, field, None)
+        for item in value if isinstance(value, list) else (value,):
+            if isinstance(item, ast.AST):
+                found |= _code_names(item)
+            elif isinstance(item, str) and field in _NAME_FIELDS:
+                found.update(item.split("."))
+    return frozenset(found)
+
+
+_INNER_BLOCKS = frozenset({"body", "orelse", "finalbody", "handlers", "cases"})
+
+
+def _code_names(node: ast.AST) -> frozenset[str]:
+    """Every identifier a definition's code spells (see ``Follower.uses``), and its strings
+    that are identifiers; not the words of its comments, docstrings and other strings."""
+    found: set[str] = set()
+    add = found.add
+    for child in ast.walk(node):
+        kind = type(child)
+        if kind is ast.Name:
+            add(child.id)  # type: ignore[attr-defined]
+        elif kind is ast.Attribute:
+            add(child.attr)  # type: ignore[attr-defined]
+        elif kind is ast.Constant:
+            value = child.value  # type: ignore[attr-defined]
+            if type(value) is str and value.isidentifier():
+                add(value)
+        elif kind is ast.keyword:
+            if child.arg is not None:  # type: ignore[attr-defined]
+                add(child.arg)  # type: ignore[attr-defined]
+        elif kind is ast.alias:
+            add(child.name.partition(".")[0])  # type: ignore[attr-defined]
+            add(child.name.rpartition(".")[2])  # type: ignore[attr-defined]
+            if child.asname:  # type: ignore[attr-defined]
+                add(child.asname)  # type: ignore[attr-defined]
+        elif kind is ast.Global or kind is ast.Nonlocal:
+            found.update(child.names)  # type: ignore[attr-defined]
+        elif kind is ast.ImportFrom:
+            found.update((child.module or "").split("."))  # type: ignore[attr-defined]
+        elif kind in _NAMED:
+            name = getattr(child, _NAMED[kind])
+            if name is not None:
+                add(name)
+        elif kind is ast.MatchClass:
+            found.update(child.kwd_attrs)  # type: ignore[attr-defined]
+    return frozenset(found)
+
+
+# The other nodes that spell an identifier: the names they define (a definition's own name
+# selects it when that name is focused) and the names they bind.
+_NAMED: dict[type, str] = {
+    ast.FunctionDef: "name", ast.AsyncFunctionDef: "name", ast.ClassDef: "name", ast.arg: "arg",
+    ast.ExceptHandler: "name", ast.MatchAs: "name", ast.MatchStar: "name", ast.MatchMapping: "rest",
+}
 
 
 def display_path(path: str, relative_to: str) -> str:
