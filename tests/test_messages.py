@@ -56,6 +56,12 @@ HEADER = "import torch\nfrom transformers import AutoModel, pipeline\n"
              '`device` on line 3; "auto" is a device_map strategy, not a device'),
         ),
         (
+            # a keyword argument: the path names the function called, not the keyword
+            'def load(x, device="cuda"):\n    return x.to(device)\ndef serve(x):\n    return load(x, device="auto")\n',
+            (4, 16, "DEV002", 'invalid device string "auto" reaches .to(); it comes from line 6 (in serve) via the '
+             'argument `device` of load(); "auto" is a device_map strategy, not a device'),
+        ),
+        (
             'torch.device("cuda:x")\n',
             (3, 13, "DEV002", 'invalid device string "cuda:x" passed to torch.device()'),
         ),

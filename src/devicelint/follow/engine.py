@@ -874,8 +874,8 @@ class Follower:
                             bound[(positional[index],)] = frame.value_of(element, state)
                             index += 1
                     continue
-                for name in positional[index:]:  # *args of unknown length: unknown
-                    bound[(name,)] = EMPTY
+                for parameter in positional[index:]:  # *args of unknown length: unknown
+                    bound[(parameter,)] = EMPTY
                 index = len(positional)
                 continue
             if index < len(positional):
@@ -891,14 +891,14 @@ class Follower:
             else:
                 entries = self._spread_entries(frame, kw.value, values, state)
                 if entries is None:  # **unknown: any parameter may be passed
-                    for name in keyword_names:
-                        bound.setdefault((name,), EMPTY)
+                    for parameter in keyword_names:
+                        bound.setdefault((parameter,), EMPTY)
                     continue
-            for name, value in entries:
-                if name in keyword_names:
-                    bound[(name,)] = value
+            for key, value in entries:
+                if key in keyword_names:
+                    bound[(key,)] = value
                 elif kwargs is not None:
-                    bound[(kwargs, f"[{name!r}]")] = value
+                    bound[(kwargs, f"[{key!r}]")] = value
         for parameter, known in parts.items():
             if parameter in keyword_names:
                 bound.update(((parameter, *suffix), value) for suffix, value in known if value)
