@@ -46,6 +46,15 @@ PRESCAN = DEFAULT_SETTINGS.prescan
         ('x = cfg["gpu"]', False),  # a subscript key
         ('x = ["gpu"]', True),  # a list element may be iterated
         ('m = AutoModel.from_pretrained(p, device_map="auto")', False),
+        ('m = AutoModel.from_pretrained(\n    p,\n    device_map="auto",\n)', False),
+        ('p = pipeline("asr", model=m, device_map="auto")', False),
+        ('m = AutoModel.from_pretrained(p, f("a(b"), device_map="auto")', False),  # a paren in a string
+        ('m = load(p, device_map="auto")', True),  # a project function may move it
+        ('def load(p, device_map="auto"): pass', True),  # a parameter's default
+        ('def f(p, *, device_map="balanced"): pass', True),
+        ('class M:\n    def from_pretrained(self, device_map="auto"): pass', True),
+        ('def from_pretrained(p): pass\nm = from_pretrained(p, device_map="auto")', True),  # the project's own
+        ('m = [load(p), AutoModel.from_pretrained(p, device_map="auto")]', False),
         ('if device == "auto": pass', True),  # a test refines the subject to "auto"
         ('f"x.to(device=\'{device}\')"', False),  # inside an f-string
         ('torch.device("npu:0")', False),  # an out-of-tree backend counts as a device

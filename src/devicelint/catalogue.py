@@ -174,6 +174,18 @@ BUILTIN_NAMES: frozenset[str] = frozenset({"str", "dict", "getattr"})
 # DEV001 fix changes what it receives.
 PLACEMENT_KEYWORD = "device_map"
 
+# Library calls whose device_map= keyword only places a model (the pre-scan drops a
+# strategy written there). Any other callee may be a project function whose device_map
+# parameter reaches a sink, and a parameter's default is a value of its function.
+PLACEMENT_CALLEES: frozenset[str] = frozenset({
+    "from_pretrained",  # transformers, diffusers, peft, sentence-transformers ...
+    "from_single_file",  # diffusers
+    "pipeline",  # transformers.pipeline
+    "load_checkpoint_and_dispatch",  # accelerate
+    "dispatch_model",  # accelerate
+    "infer_auto_device_map",  # accelerate
+})
+
 
 # --- Sources ------------------------------------------------------------------------
 # Where configuration declares the strings a value may hold: a default and the declared

@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from devicelint.reading import Refused, read_regular_file, too_large  # noqa: F401 (re-exported)
+from devicelint.catalogue import PLACEMENT_CALLEES
 from devicelint.sinks import SinkCatalog
 from devicelint.vocabulary import WRONG_CASE_PATTERN, Vocabulary
 
@@ -285,7 +286,40 @@ def _is_inert(text: str, folded: str, start: int, lexer: _LineLexer) -> bool:
         return True  # a subscript key: cfg["gpu"]
     for keyword in ("device_map=", "device_map ="):
         if before_text.endswith(keyword):
-            # A keyword argument (after "(" or ","): what device_map= receives is fine. A
-            # variable that happens to be called device_map is judged by where it goes.
-            return before_text[: -len(keyword)].rstrip().endswith(("(", ","))
+            # A keyword argument (after "(" or ",") of a library call that places a model:
+            # what device_map= receives there is fine. A parameter's default, a keyword of
+            # another call (a project function may move it) and a variable that happens to
+            # be called device_map are judged by where they go.
+            if not before_text[: -len(keyword)].rstrip().endswith(("(", ",")):
+                return False
+            callee = _enclosing_callee(folded, folded.rfind("device_map", 0, start))
+            return callee in PLACEMENT_CALLEES and f"def {callee}" not in text
     return False
+
+
+_CALLEE = re.compile(r"(?<![\w.])(def[ \t]+)?(?:\w+[ \t]*\.[ \t]*)*(\w+)[ \t]*\Z")
+
+
+def _enclosing_callee(folded: str, position: int) -> str | None:
+    """The name called by the parentheses around ``position`` (``from_pretrained`` for
+    ``AutoModel.from_pretrained(p, device_map=``); None for a definition's parameters, or
+    where the scan cannot tell (strings skipped from quote to quote; 4,000 characters)."""
+    depth, i, limit = 0, position - 1, max(0, position - 4000)
+    while i >= limit:
+        char = folded[i]
+        if char == '"':
+            i = folded.rfind('"', limit, i) - 1
+            if i < limit - 1:
+                return None
+            continue
+        if char in ")]}":
+            depth += 1
+        elif char in "([{":
+            if depth == 0:
+                if char != "(":
+                    return None
+                found = _CALLEE.search(folded, max(0, i - 200), i)
+                return found[2] if found is not None and not found[1] else None
+            depth -= 1
+        i -= 1
+    return None
