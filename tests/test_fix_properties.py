@@ -186,7 +186,10 @@ def check_fix_properties(source: str, unsafe_fixes: bool = False) -> Checked:
     assert all(f.code == "DEV001" for f in exposed), exposed
     assert len([f for f in after if f.code == "DEV001"]) <= len(unfixable_before)
     if strings_only and not exposed:
-        assert [(f.line, f.message) for f in after if f.code == "DEV001"] == [(f.line, f.message) for f in unfixable_before]
+        # the DEV001s left are those that were there; a fix may also have ended another's path
+        # (SETTLED_BY_A_FIX: the fixed conditional now turns the other's strategy into "cuda")
+        remaining = [(f.line, f.message) for f in after if f.code == "DEV001"]
+        assert set(remaining) <= {(f.line, f.message) for f in unfixable_before}, remaining
     # fix_source's rounds leave nothing fixable, and a second fix changes nothing.
     full = fix_source(source, unsafe_fixes=unsafe_fixes)
     assert [f for f in full.remaining if f.applies(unsafe_fixes)] == []
@@ -222,9 +225,39 @@ class Loader0:
 """
 
 
+# Found by hypothesis: the safe fix of line 22 turns the "sequential" of line 12's (unsafe)
+# DEV001 into "cuda" before it reaches .to(), so that finding is gone after one round.
+SETTLED_BY_A_FIX = """\
+import torch
+from transformers import AutoModel, pipeline
+
+def func0(x, path, cfg, device):
+    device = "cuda"
+    for device_item in ("cuda", "cuda"):
+        if device == "cuda":
+            device = "cuda"
+            device = "cuda"
+            model = AutoModel.from_pretrained(path, device_map=cfg["device"])
+        else:
+            cfg["device"] = "sequential" if cfg["device"] == "cuda" else cfg["device"]
+    if device == "cuda":
+        device = "cuda"
+    else:
+        device = "cuda"
+        device = "cuda"
+        if device == "cuda":
+            device = "cuda"
+        else:
+            device = "cuda"
+            cfg["device"] = "sequential" if cfg["device"] == "cuda" else cfg["device"]
+            x = x.to(cfg["device"])
+"""
+
+
 @quick(250)
 @given(module())
 @example(EXPOSED_BY_A_FIX)
+@example(SETTLED_BY_A_FIX)
 def test_fix_properties_on_generated_modules(source: str) -> None:
     check_fix_properties(source)
     checked = check_fix_properties(source, unsafe_fixes=True)
