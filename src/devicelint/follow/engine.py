@@ -595,7 +595,7 @@ class Follower:
             stored = {path[0][1:] for path, value in context.stores.items() if value}
             for method in methods:
                 constructor = init is not None and method.node.name == "__init__"  # it gets the arguments
-                if not constructor and id(method.node) not in focused and stored.isdisjoint(self.words_of(method.module, method.node)):
+                if not constructor and id(method.node) not in focused and not (stored and self.uses(method.module, method.node, stored)):
                     continue  # no candidate around it, and it reads nothing stored: nothing to find
                 binding = init if method.node.name == "__init__" else None
                 if self._run_function(method.module, method.node, binding, context=context, owner=method.owner) is None:
