@@ -16,7 +16,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterable
 from typing import TypeVar
-from dataclasses import dataclass, field
+from devicelint.dataclass import dataclass, field
 from functools import cached_property
 
 from devicelint import noqa, rules

@@ -42,7 +42,7 @@ import stat
 import sys
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from devicelint.dataclass import dataclass
 from json.decoder import scanstring
 from typing import BinaryIO
 

@@ -19,7 +19,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from devicelint.dataclass import dataclass, replace
 from functools import cached_property
 from typing import TYPE_CHECKING
 

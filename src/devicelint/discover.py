@@ -21,7 +21,7 @@ from __future__ import annotations
 import gc
 import os
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from devicelint.dataclass import dataclass, field
 from stat import S_ISDIR, S_ISLNK, S_ISREG
 from typing import TYPE_CHECKING
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
-from dataclasses import dataclass
+from devicelint.dataclass import dataclass
 from functools import cached_property
 
 

@@ -32,7 +32,7 @@ import io
 import json
 import re
 import tokenize
-from dataclasses import dataclass, replace
+from devicelint.dataclass import dataclass, replace
 from typing import Any
 
 import ast

@@ -21,7 +21,7 @@ import stat
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from devicelint.dataclass import dataclass, field
 from functools import cached_property
 
 

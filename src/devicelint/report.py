@@ -13,7 +13,7 @@ import os
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from devicelint.dataclass import dataclass
 
 from devicelint import __version__
 from devicelint.findings import RULES, Finding

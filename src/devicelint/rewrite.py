@@ -21,7 +21,7 @@ import os
 import re
 from collections import deque
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from devicelint.dataclass import dataclass
 
 from devicelint.analysis import (
     DEFAULT_SETTINGS,

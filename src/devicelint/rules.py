@@ -18,7 +18,7 @@ import json
 import re
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from devicelint.dataclass import dataclass
 from typing import TYPE_CHECKING
 
 from devicelint.findings import UNSAFE, Edit, Finding, Location

@@ -14,7 +14,7 @@ from __future__ import annotations
 import ast
 import functools
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from devicelint.dataclass import dataclass
 
 from devicelint.catalogue import (
     DEVICE_KEYWORD,

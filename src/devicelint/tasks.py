@@ -18,7 +18,7 @@ import gc
 import os
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from devicelint.dataclass import dataclass, replace
 from functools import cached_property
 from typing import TYPE_CHECKING
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass
+from devicelint.dataclass import dataclass
 from typing import TYPE_CHECKING
 
 from devicelint.catalogue import (
