@@ -35,7 +35,6 @@ only slower.
 from __future__ import annotations
 
 import gc
-import hashlib
 import json
 import os
 import stat
@@ -44,7 +43,11 @@ import time
 from collections.abc import Iterable
 from devicelint.dataclass import dataclass
 from json.decoder import scanstring
-from typing import BinaryIO
+
+try:  # hashlib's blake2b, without the OpenSSL bindings hashlib imports besides: 2-3 ms of start-up
+    from _blake2 import blake2b
+except ImportError:  # pragma: no cover - a Python without the module
+    from hashlib import blake2b
 
 from devicelint import __version__
 from devicelint.findings import Edit, Finding, Location
@@ -56,6 +59,10 @@ from devicelint.project import (
     listing_digest,
     py_files,
 )
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING (type checkers take it as true) without importing typing: 2-4 ms of start-up
+if TYPE_CHECKING:
+    from typing import BinaryIO
 
 CACHE_ENV = "DEVICELINT_CACHE_DIR"
 # 2: findings carry their fix's applicability; 3: one entry a line, parsed when looked up;
@@ -128,7 +135,7 @@ def settings_key(extra_device_types: Iterable[str], extra_sinks: Iterable[str]) 
 def fingerprint(settings_key: str) -> str:
     """What every entry of one index shares: the code that computed it and the settings."""
     material = "\n".join((str(FORMAT), __version__, sys.version, _code_signature(), settings_key))
-    return hashlib.blake2b(material.encode("utf-8", "surrogateescape"), digest_size=12).hexdigest()
+    return blake2b(material.encode("utf-8", "surrogateescape"), digest_size=12).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -456,7 +463,7 @@ class _Disk:
         return holds
 
     def _shape_file(self, base: str, digest: str) -> str:
-        key = hashlib.blake2b(f"{base}\0{digest}".encode("utf-8", "surrogateescape"), digest_size=12).hexdigest()
+        key = blake2b(f"{base}\0{digest}".encode("utf-8", "surrogateescape"), digest_size=12).hexdigest()
         return os.path.join(self.listings, key)
 
     def _unchanged_listing(self, base: str, digest: str) -> list[tuple[str, int, int]] | None:
@@ -466,7 +473,7 @@ class _Disk:
             with open(self._shape_file(base, digest), "rb") as handle:
                 data = handle.read()
             checksum, _, body = data.partition(b"\n")
-            if hashlib.blake2b(body, digest_size=16).hexdigest().encode() != checksum:
+            if blake2b(body, digest_size=16).hexdigest().encode() != checksum:
                 return None
             shape, end = _decode(body.decode("ascii"))
             stored_base, stored_digest, folders, files = shape
@@ -495,7 +502,7 @@ class _Disk:
             [[path[len(prefix):], *signature] for path, signature in zip(files, signatures)],
         ]  # fmt: skip
         body = json.dumps(shape, separators=(",", ":")).encode("ascii")
-        data = hashlib.blake2b(body, digest_size=16).hexdigest().encode() + b"\n" + body
+        data = blake2b(body, digest_size=16).hexdigest().encode() + b"\n" + body
         import tempfile
 
         try:
@@ -571,7 +578,7 @@ def _write_index(out: BinaryIO, key: str, entries: dict[str, tuple[int, str]]) -
     once the body is written."""
     header = b"%s %d " % (_MAGIC, FORMAT)
     out.write(header + b"0" * 32 + b"\n")
-    digest = hashlib.blake2b(digest_size=16)
+    digest = blake2b(digest_size=16)
 
     def emit(lines: list[str]) -> None:
         data = "".join(lines).encode("ascii")
@@ -600,7 +607,7 @@ def _read_index(path: str, key: str) -> dict[str, str]:
             data = handle.read()
         header, _, body = data.partition(b"\n")
         magic, version, checksum = header.split(b" ")
-        if magic != _MAGIC or int(version) != FORMAT or hashlib.blake2b(body, digest_size=16).hexdigest().encode() != checksum:
+        if magic != _MAGIC or int(version) != FORMAT or blake2b(body, digest_size=16).hexdigest().encode() != checksum:
             return {}
         del data
         lines = body.decode("ascii").split("\n")

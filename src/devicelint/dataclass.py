@@ -21,8 +21,7 @@ A frozen instance's fields are set in its ``__dict__`` directly (the standard on
 from __future__ import annotations
 
 from operator import attrgetter
-from typing import TYPE_CHECKING
-
+TYPE_CHECKING = False  # typing.TYPE_CHECKING (type checkers take it as true) without importing typing: 2-4 ms of start-up
 if TYPE_CHECKING:  # type checkers know the standard decorator; the runtime uses this one
     from dataclasses import dataclass, field, replace
 else:

@@ -13,7 +13,10 @@ from __future__ import annotations
 import ast
 import bisect
 import functools
-import hashlib
+try:  # hashlib's blake2b (all this module uses of it), without the OpenSSL bindings hashlib imports besides: 2-3 ms of start-up
+    import _blake2 as hashlib
+except ImportError:  # pragma: no cover - a Python without the module
+    import hashlib
 import itertools
 import os
 import re
