@@ -547,8 +547,10 @@ def _parent(path: str) -> str:
 _decode = json.JSONDecoder().raw_decode  # (value, end): json.loads without its checks, twice as fast
 
 
-def _json(value: object) -> str:
-    return json.dumps(value, separators=(",", ":"))  # ASCII: ensure_ascii escapes the rest, lone surrogates too
+# json.dumps(value, separators=(",", ":")), without making an encoder at every call (a third
+# of its time: a warm run encodes each folder's import name). ASCII: ensure_ascii escapes the
+# rest, lone surrogates too.
+_json = json.JSONEncoder(separators=(",", ":")).encode
 
 
 def _identity(path: str) -> tuple[int, int, int] | None:
