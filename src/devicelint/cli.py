@@ -17,7 +17,6 @@ import argparse
 import os
 import signal
 import sys
-import threading
 from collections.abc import Callable, Iterable, Sequence
 from devicelint.dataclass import dataclass, replace
 from functools import cached_property
@@ -374,11 +373,10 @@ def _consume(outcomes: Iterable[Outcome], handle: Callable[[Outcome], None]) -> 
         for outcome in outcomes:
             handle(outcome)
     except KeyboardInterrupt:
-        if threading.current_thread() is threading.main_thread():
-            # Another Ctrl-C now would cut the wind-down short and leave workers behind:
-            # finish it (the files in progress, the report), then exit.
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
-            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        # Another Ctrl-C now would cut the wind-down short and leave workers behind:
+        # finish it (the files in progress, the report), then exit.
+        _set_handler(signal.SIGINT, signal.SIG_IGN)
+        _set_handler(signal.SIGTERM, signal.SIG_IGN)
         stop = getattr(outcomes, "stop", None)
         for outcome in stop() if stop is not None else ():
             handle(outcome)
@@ -578,6 +576,16 @@ def run_clean(args: argparse.Namespace) -> int:
     return EXIT_CLEAN
 
 
+def _set_handler(signum: int, handler: Callable | int) -> None:
+    """signal.signal, where it can be set: only the main thread sets handlers (main() called
+    from another thread leaves them as they are). (No threading.main_thread() test: a warm
+    run need not import threading.)"""
+    try:
+        signal.signal(signum, handler)
+    except ValueError:
+        pass
+
+
 def _terminate(signum: int, frame: object) -> None:
     """SIGTERM (``timeout``, CI cancelling a job) is handled like Ctrl-C: the pool is stopped
     (no worker left waiting), what was written is listed, and the exit code says which signal."""
@@ -598,8 +606,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_usage(sys.stderr)
         print("devicelint: error: a command is required (check, fix or rule)", file=sys.stderr)
         return EXIT_ERROR
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _terminate)
+    _set_handler(signal.SIGTERM, _terminate)
     try:
         if args.command in ("check", "fix") and "devicelint.analysis" in sys.modules:
             from devicelint.analysis import SHARED_PROJECT

@@ -171,8 +171,9 @@ class CachedCheck:
                 stored = dict(zip(python, found))
                 found = [stored.get(path) for path in files]
             self.hits: list[Outcome | None] = [
-                None if findings is None else task.from_findings(path, findings) for path, findings in zip(files, found)
-            ]
+                None if findings is None else Outcome(path) if not findings else task.from_findings(path, findings)
+                for path, findings in zip(files, found)
+            ]  # (Outcome(path) is from_findings(path, []), without a call for each clean file)
         finally:
             if collecting:
                 gc.enable()
