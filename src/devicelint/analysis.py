@@ -15,10 +15,10 @@ import re
 import sys
 import threading
 from collections.abc import Callable, Iterable
-from devicelint.dataclass import dataclass, field
 from functools import cached_property
 
 from devicelint import noqa, rules
+from devicelint.dataclass import dataclass, field
 from devicelint.findings import Finding
 from devicelint.follow import Follower
 from devicelint.project import Project

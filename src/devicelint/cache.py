@@ -41,7 +41,6 @@ import stat
 import sys
 import time
 from collections.abc import Iterable
-from devicelint.dataclass import dataclass
 from json.decoder import scanstring
 
 try:  # hashlib's blake2b, without the OpenSSL bindings hashlib imports besides: 2-3 ms of start-up
@@ -50,6 +49,7 @@ except ImportError:  # pragma: no cover - a Python without the module
     from hashlib import blake2b
 
 from devicelint import __version__
+from devicelint.dataclass import dataclass
 from devicelint.findings import Edit, Finding, Location
 from devicelint.project import (
     MAX_MODULE_BYTES,

@@ -9,6 +9,7 @@ into it is never reported.
 from __future__ import annotations
 
 import ast
+
 from devicelint.dataclass import dataclass
 
 

@@ -18,7 +18,6 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from devicelint.dataclass import dataclass, replace
 from functools import cached_property
 
 from devicelint import __version__
@@ -35,6 +34,7 @@ from devicelint.config import (
     parse_code,
     settings_of,
 )
+from devicelint.dataclass import dataclass, replace
 from devicelint.discover import CHECKED_SUFFIXES, DEFAULT_EXCLUDES, Discovery, FileOptions, discover
 from devicelint.findings import RULES
 from devicelint.globs import PatternSet, absolute

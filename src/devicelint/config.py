@@ -15,9 +15,9 @@ import os
 import re
 import sys
 from collections.abc import Iterable
-from devicelint.dataclass import dataclass, field
 from functools import cached_property, lru_cache
 
+from devicelint.dataclass import dataclass, field
 from devicelint.findings import RULES, CodeFilter
 from devicelint.globs import PatternSet, absolute
 

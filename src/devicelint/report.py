@@ -13,9 +13,9 @@ import os
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
-from devicelint.dataclass import dataclass
 
 from devicelint import __version__
+from devicelint.dataclass import dataclass
 from devicelint.findings import RULES, Finding
 
 

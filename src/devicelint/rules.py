@@ -18,8 +18,8 @@ import json
 import re
 from collections import deque
 from collections.abc import Callable, Iterable
-from devicelint.dataclass import dataclass
 
+from devicelint.dataclass import dataclass
 from devicelint.findings import UNSAFE, Edit, Finding, Location
 from devicelint.follow.engine import DeviceMapUse, Flow, display_path
 from devicelint.follow.scopes import any_between

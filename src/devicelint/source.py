@@ -20,8 +20,8 @@ import sys
 import tokenize
 import warnings
 from collections.abc import Iterable
-from devicelint.dataclass import dataclass
 
+from devicelint.dataclass import dataclass
 from devicelint.reading import Refused, read_regular_file, too_large  # noqa: F401 (re-exported)
 from devicelint.sinks import SinkCatalog
 from devicelint.vocabulary import WRONG_CASE_PATTERN, Vocabulary

@@ -18,10 +18,10 @@ import gc
 import os
 import time
 from collections.abc import Iterator
-from devicelint.dataclass import dataclass, replace
 from functools import cached_property
 
 from devicelint.config import FileRules
+from devicelint.dataclass import dataclass, replace
 from devicelint.discover import NOTEBOOK_SUFFIX
 from devicelint.findings import Finding
 from devicelint.report import Reported

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+
 from devicelint.dataclass import dataclass, field
 
 # torch.device's device types (c10/core/DeviceType.cpp), the names torch parses.

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import ast
 import re
-from devicelint.dataclass import dataclass
 
 from devicelint.catalogue import (
     ARGPARSE_DECLARE,
@@ -39,6 +38,7 @@ from devicelint.catalogue import (
     SOURCE_KINDS,
     TYPER_PARAMETERS,
 )
+from devicelint.dataclass import dataclass
 from devicelint.follow.scopes import any_between
 from devicelint.follow.values import EMPTY, AccessPath, Origin, State, path_of
 from devicelint.sinks import qualified_name

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable
+
 from devicelint.dataclass import dataclass
 
 # Beyond this many steps an origin keeps its path as it is: recursion cannot grow it.
