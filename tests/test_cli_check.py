@@ -239,9 +239,12 @@ def test_output_is_machine_readable_json(write) -> None:
 # Start-up (issue 16: one file in 0.1 s): what a run on one file must not import. Each of
 # these is only needed by something that run does not do: a configuration file (tomllib),
 # SARIF (urllib, pathlib), a process pool (concurrent.futures), a fix (devicelint.rewrite), a write
-# (tempfile), help text (shutil), a notebook (devicelint.notebooks).
+# (tempfile), help text (shutil), a notebook (devicelint.notebooks); and nothing needs the
+# standard dataclasses (devicelint.dataclass makes the classes) with the inspect they import,
+# typing (only type checkers read the annotations) or hashlib's OpenSSL bindings (_hashlib).
 _NOT_FOR_ONE_FILE = (
     "tomllib", "pathlib", "urllib.parse", "concurrent.futures", "shutil", "tempfile", "devicelint.rewrite", "devicelint.notebooks",
+    "dataclasses", "inspect", "typing", "_hashlib",
 )
 _IMPORTED = """
 import sys
@@ -256,7 +259,7 @@ print(code, *sorted(m for m in {names!r} if m in sys.modules))
     [
         (None, ()),
         ('[tool.ruff]\nline-length = 99\n', ()),  # not ours: not parsed
-        ("[tool.devicelint]\n", ("tomllib",)),  # the check can fail: reading a configuration imports tomllib
+        ("[tool.devicelint]\n", ("tomllib", "typing")),  # the check can fail: reading a configuration imports tomllib (and it typing)
     ],
 )
 def test_a_run_on_one_file_imports_only_what_it_needs(write, tmp_path, pyproject, imported) -> None:

@@ -35,18 +35,21 @@ only slower.
 from __future__ import annotations
 
 import gc
-import hashlib
 import json
 import os
 import stat
 import sys
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
 from json.decoder import scanstring
-from typing import BinaryIO
+
+try:  # hashlib's blake2b, without the OpenSSL bindings hashlib imports besides: 2-3 ms of start-up
+    from _blake2 import blake2b
+except ImportError:  # pragma: no cover - a Python without the module
+    from hashlib import blake2b
 
 from devicelint import __version__
+from devicelint.dataclass import dataclass
 from devicelint.findings import Edit, Finding, Location
 from devicelint.project import (
     MAX_MODULE_BYTES,
@@ -56,6 +59,10 @@ from devicelint.project import (
     listing_digest,
     py_files,
 )
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING (type checkers take it as true) without importing typing: 2-4 ms of start-up
+if TYPE_CHECKING:
+    from typing import BinaryIO
 
 CACHE_ENV = "DEVICELINT_CACHE_DIR"
 # 2: findings carry their fix's applicability; 3: one entry a line, parsed when looked up;
@@ -128,7 +135,7 @@ def settings_key(extra_device_types: Iterable[str], extra_sinks: Iterable[str]) 
 def fingerprint(settings_key: str) -> str:
     """What every entry of one index shares: the code that computed it and the settings."""
     material = "\n".join((str(FORMAT), __version__, sys.version, _code_signature(), settings_key))
-    return hashlib.blake2b(material.encode("utf-8", "surrogateescape"), digest_size=12).hexdigest()
+    return blake2b(material.encode("utf-8", "surrogateescape"), digest_size=12).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -299,9 +306,9 @@ class ResultCache:
         """``project.import_root(FOLDER/_.py)[:2]`` for the folder of ``path``: where imports of
         a module there resolve from, and its package. Each folder's ``__init__.py`` is looked
         at once a run, not once per file below it."""
-        root, packages = self._package(os.path.dirname(path))
+        root, packages = self._package(_parent(path))
         parts = (*packages, "_")
-        return root, ".".join(parts) if all(p.isidentifier() for p in parts) else None
+        return root, ".".join(parts) if all(map(str.isidentifier, parts)) else None
 
     def _package(self, directory: str) -> tuple[str, tuple[str, ...]]:
         """(import root, the package names from it down to ``directory``), as import_root walks
@@ -446,8 +453,14 @@ class _Disk:
     def listing_holds(self, base: str, digest: str) -> bool:
         files = self._unchanged_listing(base, digest)
         if files is not None:  # the same files: the listing holds while each keeps its signature
-            signature = self.signature
-            return all(signature(path) == (mtime, size) for path, mtime, size in files)
+            known, stat_of = self._stats, self.stat  # (signature() of each, in one loop: thousands of files)
+            for path, mtime, size in files:
+                info = known.get(path, _UNSEEN)
+                if info is _UNSEEN:
+                    info = stat_of(path)
+                if info is None or info.st_mtime_ns != mtime or info.st_size != size:
+                    return False
+            return True
         folders: list[tuple[str, int, int, int, int]] = []
         paths = py_files(base, folders)
         holds = listing_digest(paths, self.signature) == digest
@@ -456,7 +469,7 @@ class _Disk:
         return holds
 
     def _shape_file(self, base: str, digest: str) -> str:
-        key = hashlib.blake2b(f"{base}\0{digest}".encode("utf-8", "surrogateescape"), digest_size=12).hexdigest()
+        key = blake2b(f"{base}\0{digest}".encode("utf-8", "surrogateescape"), digest_size=12).hexdigest()
         return os.path.join(self.listings, key)
 
     def _unchanged_listing(self, base: str, digest: str) -> list[tuple[str, int, int]] | None:
@@ -466,7 +479,7 @@ class _Disk:
             with open(self._shape_file(base, digest), "rb") as handle:
                 data = handle.read()
             checksum, _, body = data.partition(b"\n")
-            if hashlib.blake2b(body, digest_size=16).hexdigest().encode() != checksum:
+            if blake2b(body, digest_size=16).hexdigest().encode() != checksum:
                 return None
             shape, end = _decode(body.decode("ascii"))
             stored_base, stored_digest, folders, files = shape
@@ -495,7 +508,7 @@ class _Disk:
             [[path[len(prefix):], *signature] for path, signature in zip(files, signatures)],
         ]  # fmt: skip
         body = json.dumps(shape, separators=(",", ":")).encode("ascii")
-        data = hashlib.blake2b(body, digest_size=16).hexdigest().encode() + b"\n" + body
+        data = blake2b(body, digest_size=16).hexdigest().encode() + b"\n" + body
         import tempfile
 
         try:
@@ -512,6 +525,8 @@ class _Disk:
         except (OSError, ValueError):
             pass
 
+
+_UNSEEN = object()  # a path _Disk has not stated yet
 
 MAX_LISTINGS = 64  # listing shapes kept (the least recently written go; ~180 kB for 2,000 files)
 
@@ -540,8 +555,10 @@ def _parent(path: str) -> str:
 _decode = json.JSONDecoder().raw_decode  # (value, end): json.loads without its checks, twice as fast
 
 
-def _json(value: object) -> str:
-    return json.dumps(value, separators=(",", ":"))  # ASCII: ensure_ascii escapes the rest, lone surrogates too
+# json.dumps(value, separators=(",", ":")), without making an encoder at every call (a third
+# of its time: a warm run encodes each folder's import name). ASCII: ensure_ascii escapes the
+# rest, lone surrogates too.
+_json = json.JSONEncoder(separators=(",", ":")).encode
 
 
 def _identity(path: str) -> tuple[int, int, int] | None:
@@ -571,7 +588,7 @@ def _write_index(out: BinaryIO, key: str, entries: dict[str, tuple[int, str]]) -
     once the body is written."""
     header = b"%s %d " % (_MAGIC, FORMAT)
     out.write(header + b"0" * 32 + b"\n")
-    digest = hashlib.blake2b(digest_size=16)
+    digest = blake2b(digest_size=16)
 
     def emit(lines: list[str]) -> None:
         data = "".join(lines).encode("ascii")
@@ -600,7 +617,7 @@ def _read_index(path: str, key: str) -> dict[str, str]:
             data = handle.read()
         header, _, body = data.partition(b"\n")
         magic, version, checksum = header.split(b" ")
-        if magic != _MAGIC or int(version) != FORMAT or hashlib.blake2b(body, digest_size=16).hexdigest().encode() != checksum:
+        if magic != _MAGIC or int(version) != FORMAT or blake2b(body, digest_size=16).hexdigest().encode() != checksum:
             return {}
         del data
         lines = body.decode("ascii").split("\n")

@@ -9,7 +9,8 @@ into it is never reported.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
+
+from devicelint.dataclass import dataclass
 
 
 @dataclass(frozen=True)

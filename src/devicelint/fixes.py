@@ -29,9 +29,9 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from devicelint.catalogue import METHOD_SINKS, QUALIFIED_SINKS
+from devicelint.dataclass import dataclass
 from devicelint.findings import SAFE, UNSAFE, Edit
 from devicelint.follow.values import path_of
 

@@ -17,8 +17,9 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
-from dataclasses import dataclass
 from functools import cached_property
+
+from devicelint.dataclass import dataclass
 
 
 @dataclass(frozen=True)

@@ -32,12 +32,12 @@ import io
 import json
 import re
 import tokenize
-from dataclasses import dataclass, replace
 from typing import Any
 
 import ast
 
 from devicelint.analysis import MAX_SOURCE_BYTES, Settings, TooComplex, dev900, guarded, syntax_error_finding
+from devicelint.dataclass import dataclass, replace
 from devicelint.findings import CodeFilter, Finding
 from devicelint.report import Reported
 from devicelint.rewrite import UnsafeFixError, analysed_text, fix_source

@@ -13,7 +13,6 @@ from __future__ import annotations
 import ast
 import bisect
 import functools
-import hashlib
 import itertools
 import os
 import re
@@ -21,8 +20,14 @@ import stat
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from functools import cached_property
+
+from devicelint.dataclass import dataclass, field
+
+try:  # hashlib's blake2b (all this module uses of it), without the OpenSSL bindings hashlib imports besides: 2-3 ms of start-up
+    import _blake2 as hashlib
+except ImportError:  # pragma: no cover - a Python without the module
+    import hashlib
 
 
 # A module bigger than this is not read to follow values into it (it is still checked

@@ -21,7 +21,6 @@ import os
 import re
 from collections import deque
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 
 from devicelint.analysis import (
     DEFAULT_SETTINGS,
@@ -33,6 +32,7 @@ from devicelint.analysis import (
     guarded,
     refused_finding,
 )
+from devicelint.dataclass import dataclass
 from devicelint.findings import CodeFilter, Edit, Finding
 from devicelint.follow.values import path_of
 from devicelint.source import DecodedSource, decode, parse, split_lines

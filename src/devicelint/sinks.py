@@ -14,7 +14,6 @@ from __future__ import annotations
 import ast
 import functools
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 
 from devicelint.catalogue import (
     DEVICE_KEYWORD,
@@ -25,6 +24,7 @@ from devicelint.catalogue import (
     TORCH_LIBRARIES,
     SinkSpec,
 )
+from devicelint.dataclass import dataclass
 
 __all__ = ["SinkSpec", "SinkUse", "SinkCatalog", "DEFAULT_CATALOG", "qualified_name"]
 

@@ -20,8 +20,8 @@ import sys
 import tokenize
 import warnings
 from collections.abc import Iterable
-from dataclasses import dataclass
 
+from devicelint.dataclass import dataclass
 from devicelint.reading import Refused, read_regular_file, too_large  # noqa: F401 (re-exported)
 from devicelint.catalogue import PLACEMENT_CALLEES
 from devicelint.sinks import SinkCatalog

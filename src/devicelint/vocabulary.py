@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+
+from devicelint.dataclass import dataclass, field
 
 # torch.device's device types (c10/core/DeviceType.cpp), the names torch parses.
 TORCH_DEVICE_TYPES: frozenset[str] = frozenset(

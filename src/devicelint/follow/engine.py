@@ -24,8 +24,8 @@ import bisect
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 
+from devicelint.dataclass import dataclass
 from devicelint.follow import sources
 from devicelint.follow.frame import Binding, Frame
 from devicelint.follow.scopes import (

@@ -6,8 +6,8 @@ from __future__ import annotations
 import ast
 import bisect
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 
+from devicelint.dataclass import dataclass
 from devicelint.project import statements
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 
+from devicelint.dataclass import dataclass
 from devicelint.follow.scopes import pattern_names
 from devicelint.follow.values import EMPTY, AccessPath, Origin, State, path_of
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable
-from dataclasses import dataclass
+
+from devicelint.dataclass import dataclass
 
 # Beyond this many steps an origin keeps its path as it is: recursion cannot grow it.
 MAX_STEPS = 6
