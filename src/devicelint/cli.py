@@ -623,8 +623,7 @@ def _terminate(signum: int, frame: object) -> None:
 # without argparse (its import, gettext's and locale's, the parser: about 6 ms, and 1 us a
 # path). Anything else goes to argparse: an option with a value, an abbreviation, --help, a
 # path that starts with "-" (standard input too), paths on both sides of a flag (its error).
-# tests/test_cli_usual.py holds the two equal, on a table and on generated command lines (an
-# option added to the parser and not to _CHECK_DEFAULTS fails it).
+# tests/test_cli_usual.py holds the two equal, on a table and on generated command lines.
 _CHECK_DEFAULTS: dict[str, object] = {
     "command": "check", "paths": [], "select": None, "extend_select": None, "ignore": None, "files": False,
     "exclude": None, "extend_exclude": None, "respect_gitignore": None, "force_exclude": None,
