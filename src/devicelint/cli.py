@@ -13,12 +13,12 @@ override it: ``--select`` replaces the file's selection, ``--extend-select`` and
 
 from __future__ import annotations
 
+import argparse
 import os
 import signal
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from functools import cached_property
-from types import SimpleNamespace
 
 from devicelint import __version__
 from devicelint.config import (
@@ -43,8 +43,6 @@ from devicelint.runner import Progress, WorkerCrashed, run_all
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING (type checkers take it as true) without importing typing: 2-4 ms of start-up
 if TYPE_CHECKING:
-    import argparse
-
     from devicelint.analysis import Settings
     from devicelint.cache import ResultCache
     from devicelint.tasks import CheckTask, FixTask, Outcome
@@ -64,8 +62,6 @@ def _list(value: str) -> tuple[str, ...]:
 
 
 def _codes(value: str) -> tuple[str, ...]:
-    import argparse  # (already imported: argparse is parsing)
-
     try:
         return tuple(parse_code(c) for c in _list(value))
     except ValueError as error:
@@ -73,8 +69,6 @@ def _codes(value: str) -> tuple[str, ...]:
 
 
 def _jobs(value: str) -> int:
-    import argparse  # (already imported: argparse is parsing)
-
     try:
         jobs = int(value)
     except ValueError:
@@ -95,45 +89,30 @@ EXIT_CODES_HELP = """exit codes:
 COMMANDS = ("check", "fix", "clean", "rule")
 
 
-# The help formatter class, made by _help_formatter() when a parser is first built (it
-# subclasses argparse's, and argparse is imported only then).
-_HelpFormatter: type[argparse.HelpFormatter] | None = None
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """argparse's, with the terminal's width looked up when help is printed, not when the
+    formatter is made: argparse makes one for every option it adds (to check its metavar),
+    and the width costs an import of shutil (bz2, lzma and zlib with it), 2 ms of a run's
+    start-up. The width is worked out as argparse does it."""
 
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24, width: int | None = None, **options: object) -> None:
+        super().__init__(prog, indent_increment, max_help_position, 80 if width is None else width, **options)  # type: ignore[arg-type]
+        self._terminal_width_wanted = width is None
+        self._max_help_position_asked = max_help_position
 
-def _help_formatter() -> type[argparse.HelpFormatter]:
-    global _HelpFormatter
-    if _HelpFormatter is None:
-        import argparse
+    def format_help(self) -> str:
+        if self._terminal_width_wanted:
+            import shutil
 
-        class _Formatter(argparse.RawDescriptionHelpFormatter):
-            """argparse's, with the terminal's width looked up when help is printed, not when the
-            formatter is made: argparse makes one for every option it adds (to check its metavar),
-            and the width costs an import of shutil (bz2, lzma and zlib with it), 2 ms of a run's
-            start-up. The width is worked out as argparse does it."""
-
-            def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24, width: int | None = None, **options: object) -> None:
-                super().__init__(prog, indent_increment, max_help_position, 80 if width is None else width, **options)  # type: ignore[arg-type]
-                self._terminal_width_wanted = width is None
-                self._max_help_position_asked = max_help_position
-
-            def format_help(self) -> str:
-                if self._terminal_width_wanted:
-                    import shutil
-
-                    self._width = shutil.get_terminal_size().columns - 2
-                    self._max_help_position = min(self._max_help_position_asked, max(self._width - 20, self._indent_increment * 2))
-                    self._terminal_width_wanted = False
-                return super().format_help()
-
-        _HelpFormatter = _Formatter
-    return _HelpFormatter
+            self._width = shutil.get_terminal_size().columns - 2
+            self._max_help_position = min(self._max_help_position_asked, max(self._width - 20, self._indent_increment * 2))
+            self._terminal_width_wanted = False
+        return super().format_help()
 
 
 def _common_options() -> argparse.ArgumentParser:
     """The options check and fix share."""
-    import argparse
-
-    common = argparse.ArgumentParser(add_help=False, formatter_class=_help_formatter())
+    common = argparse.ArgumentParser(add_help=False, formatter_class=_HelpFormatter)
     common.add_argument("paths", nargs="*", metavar="PATH", help="files or directories (default: .); - reads standard input")
     rules = common.add_argument_group("rule selection")
     rules.add_argument("--select", type=_codes, action="extend", metavar="CODES", help="codes or prefixes to report, replacing the configured selection (default: DEV)" + _LIST_NOTE)
@@ -167,9 +146,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The command line; given the ``command`` being run, the other commands get no options
     (only their names and help): argparse's cost per option (a translation lookup, a help
     formatter) is a good part of the start-up of a run on one file."""
-    import argparse
-
-    formatter = _help_formatter()
+    formatter = _HelpFormatter
     parser = argparse.ArgumentParser(
         prog="devicelint",
         description="Find placement strategies (\"auto\", \"balanced\") and other invalid strings that reach torch device APIs.",
@@ -617,72 +594,18 @@ def _terminate(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-# --- the usual command line, read without argparse --------------------------------------------
-# `devicelint check [FLAGS] [--] PATH...` where no flag takes a value (pre-commit's hook, a
-# check of the files named, a warm run) is read here as argparse reads it: a run then does
-# without argparse (its import, gettext's and locale's, the parser: about 6 ms, and 1 us a
-# path). Anything else goes to argparse: an option with a value, an abbreviation, --help, a
-# path that starts with "-" (standard input too), paths on both sides of a flag (its error).
-# tests/test_cli_usual.py holds the two equal, on a table and on generated command lines.
-_CHECK_DEFAULTS: dict[str, object] = {
-    "command": "check", "paths": [], "select": None, "extend_select": None, "ignore": None, "files": False,
-    "exclude": None, "extend_exclude": None, "respect_gitignore": None, "force_exclude": None,
-    "stdin_filename": None, "config": None, "isolated": False, "extra_device_types": None, "extra_sinks": None,
-    "format": "text", "output_file": None, "exit_zero": False, "jobs": 0, "no_cache": False, "statistics": False,
-}  # fmt: skip
-_CHECK_FLAGS: dict[str, tuple[str, bool]] = {
-    "--files": ("files", True), "--isolated": ("isolated", True), "--exit-zero": ("exit_zero", True),
-    "--no-cache": ("no_cache", True), "--statistics": ("statistics", True),
-    "--respect-gitignore": ("respect_gitignore", True), "--no-respect-gitignore": ("respect_gitignore", False),
-    "--force-exclude": ("force_exclude", True), "--no-force-exclude": ("force_exclude", False),
-}  # fmt: skip
-
-
-def usual_check(arguments: Sequence[str]) -> SimpleNamespace | None:
-    """The parsed arguments of ``check`` with flags that take no value; None: argparse's to read."""
-    if not arguments or arguments[0] != "check":
-        return None
-    values = dict(_CHECK_DEFAULTS)
-    rest = arguments[1:]
-    if "--" in rest:  # flags, "--", paths (pre-commit's hook)
-        cut = rest.index("--")
-        flags, paths = rest[:cut], list(rest[cut + 1 :])
-        if any(path.startswith("-") for path in paths):
-            return None
-    else:  # flags and paths, the paths together
-        flags, paths = [], []
-        flag_after_paths = False
-        for argument in rest:
-            if argument.startswith("-"):
-                flags.append(argument)
-                flag_after_paths = flag_after_paths or bool(paths)
-            elif flag_after_paths:
-                return None  # paths on both sides of a flag: argparse's error to give
-            else:
-                paths.append(argument)
-    for flag in flags:
-        found = _CHECK_FLAGS.get(flag)
-        if found is None:
-            return None
-        values[found[0]] = found[1]
-    values["paths"] = paths
-    return SimpleNamespace(**values)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
-    args = usual_check(arguments)
-    if args is None:
-        # The command comes first (the top level has only --help and --version).
-        parser = build_parser(arguments[0] if arguments and arguments[0] in COMMANDS else None)
-        args = parser.parse_args(arguments)
-        for name in _LIST_FLAGS:
-            if isinstance(getattr(args, name, None), list):
-                setattr(args, name, tuple(getattr(args, name)))
-        if args.command is None:
-            parser.print_usage(sys.stderr)
-            print("devicelint: error: a command is required (check, fix or rule)", file=sys.stderr)
-            return EXIT_ERROR
+    # The command comes first (the top level has only --help and --version).
+    parser = build_parser(arguments[0] if arguments and arguments[0] in COMMANDS else None)
+    args = parser.parse_args(arguments)
+    for name in _LIST_FLAGS:
+        if isinstance(getattr(args, name, None), list):
+            setattr(args, name, tuple(getattr(args, name)))
+    if args.command is None:
+        parser.print_usage(sys.stderr)
+        print("devicelint: error: a command is required (check, fix or rule)", file=sys.stderr)
+        return EXIT_ERROR
     _set_handler(signal.SIGTERM, _terminate)
     try:
         if args.command in ("check", "fix") and "devicelint.analysis" in sys.modules:
