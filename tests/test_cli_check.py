@@ -296,3 +296,27 @@ def test_help_is_argparse_own_at_any_width(monkeypatch, columns, command) -> Non
     assert pick.choices[command].prog == f"devicelint {command}"
     assert pick.choices[command].format_help() == stock_pick.choices[command].format_help()
     assert pick.choices[command].format_usage() == stock_pick.choices[command].format_usage()
+
+
+_COLLECTIONS = """
+import gc, sys
+from devicelint.cli import GC_THRESHOLDS, main
+seen = []
+gc.callbacks.append(lambda phase, info: phase == "start" and seen.append(gc.get_threshold()))
+before = gc.get_threshold()
+code = main(sys.argv[1:])
+print(code, before == gc.get_threshold() != GC_THRESHOLDS, GC_THRESHOLDS in seen)
+"""
+
+
+def test_a_run_collects_with_its_thresholds_and_puts_them_back(write, tmp_path) -> None:
+    """The collector runs less often during a run (start-up cost), and the caller's
+    thresholds are back afterwards (main may be called in a longer-lived process)."""
+    import sys
+
+    from helpers import run
+
+    for index in range(300):  # enough objects kept (results, the cache of modules) for the collector to run
+        write(f"m{index}.py", BUGGY)
+    result = run(sys.executable, "-c", _COLLECTIONS, "check", "--no-cache", "-j1", ".", cwd=tmp_path)
+    assert result.stdout.splitlines()[-1].split() == ["1", "True", "True"], result.stderr

@@ -14,6 +14,7 @@ override it: ``--select`` replaces the file's selection, ``--extend-select`` and
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import signal
 import sys
@@ -87,6 +88,9 @@ EXIT_CODES_HELP = """exit codes:
 
 
 COMMANDS = ("check", "fix", "clean", "rule")
+
+# The collector's thresholds during a run (see main).
+GC_THRESHOLDS = (10_000, 10, 10)
 
 
 class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
@@ -607,6 +611,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("devicelint: error: a command is required (check, fix or rule)", file=sys.stderr)
         return EXIT_ERROR
     _set_handler(signal.SIGTERM, _terminate)
+    # The analysis makes many short-lived objects and few cycles: a young-generation
+    # collection every 700 allocations (the default) costs ~5% of a cold run's CPU. As mypy
+    # does, collect less often; the thresholds are put back when the run ends.
+    thresholds = gc.get_threshold()
+    gc.set_threshold(*GC_THRESHOLDS)
     try:
         if args.command in ("check", "fix") and "devicelint.analysis" in sys.modules:
             from devicelint.analysis import SHARED_PROJECT
@@ -623,6 +632,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as error:  # a bug: one line, not a traceback
         print(f"devicelint: internal error: {type(error).__name__}: {error}", file=sys.stderr)
         return EXIT_ERROR
+    finally:
+        gc.set_threshold(*thresholds)
 
 
 if __name__ == "__main__":
