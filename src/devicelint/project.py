@@ -254,7 +254,7 @@ _FROM_IMPORT = re.compile(
 _PLAIN_IMPORT = re.compile(r"(?m)^[ \t]*import[ \t]+([^\n#;]+)")
 
 
-_BLOCKS = ("body", "orelse", "finalbody", "handlers", "cases")
+BLOCK_FIELDS = ("body", "orelse", "finalbody", "handlers", "cases")  # the fields that hold blocks of statements
 
 
 # The statements (and handlers, match cases) with blocks; the others are skipped without a
@@ -264,7 +264,7 @@ _HAS_BLOCKS = tuple(
     for node_type in vars(ast).values()
     if isinstance(node_type, type)
     and issubclass(node_type, (ast.stmt, ast.excepthandler, ast.match_case))
-    and not set(_BLOCKS).isdisjoint(node_type._fields)
+    and not set(BLOCK_FIELDS).isdisjoint(node_type._fields)
 )
 
 
@@ -284,7 +284,7 @@ def inner_blocks(stmt: ast.AST) -> list[list]:
     a try's handlers, a match's cases (non-empty ones, in that order)."""
     if not isinstance(stmt, _HAS_BLOCKS):
         return []
-    return [block for name in _BLOCKS if (block := getattr(stmt, name, None))]
+    return [block for name in BLOCK_FIELDS if (block := getattr(stmt, name, None))]
 
 
 def _spanning_statements(body: list[ast.stmt], lines: list[int]):

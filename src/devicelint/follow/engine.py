@@ -39,7 +39,7 @@ from devicelint.follow.scopes import (
 )
 from devicelint.follow.statements import MAX_PASSES
 from devicelint.follow.values import EMPTY, AccessPath, Origin, Origins, State, Step, path_of
-from devicelint.project import ModuleInfo, Project, imported_module_names, inner_blocks, statements
+from devicelint.project import BLOCK_FIELDS, ModuleInfo, Project, imported_module_names, inner_blocks, statements
 from devicelint.sinks import SinkCatalog, SinkUse, foreign_module
 from devicelint.vocabulary import Vocabulary
 
@@ -439,7 +439,7 @@ class Follower:
             holding, count = module.lines_holding(names), len(module.lines)
 
             def test(node: ast.AST) -> bool:
-                first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", ()))])  # type: ignore[attr-defined]
+                first = _first_line(node)
                 last = node.end_lineno or node.lineno  # type: ignore[attr-defined]
                 if holding is None or not 0 < first <= last <= count:
                     return self.mentions(module, node, names, from_tree)
@@ -456,7 +456,7 @@ class Follower:
         one of them first (a search, no tokenizing). ``from_tree``: the names are read from
         the tree, and the answer is only whether the text may spell one of them (a name
         with non-ASCII characters is normalised in the tree)."""
-        first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", ()))])  # type: ignore[attr-defined]
+        first = _first_line(node)
         last = node.end_lineno or node.lineno  # type: ignore[attr-defined]
         if from_tree:
             return not module.is_ascii or module.holds_any(names, first, last)
@@ -527,7 +527,7 @@ class Follower:
             found = self._walrus[key] = ":=" in module.text
         if not found or node is None or not hasattr(node, "end_lineno"):
             return found
-        first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", ()))])  # type: ignore[attr-defined]
+        first = _first_line(node)
         last, starts = node.end_lineno or node.lineno, module.line_starts  # type: ignore[attr-defined]
         if not 0 < first <= last < len(starts):
             return True
@@ -1019,7 +1019,7 @@ def _global_statement_line(text: str) -> bool:
 def _words(module: ModuleInfo, node: ast.AST) -> list[str]:
     """Every identifier in a definition's text, decorators included (words in its strings
     and comments too: a superset, so selections it drives only ever run more)."""
-    first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", ()))])  # type: ignore[attr-defined]
+    first = _first_line(node)
     starts = module.line_starts
     last = min(node.end_lineno or node.lineno, len(starts) - 1)  # type: ignore[attr-defined]
     if not 0 < first <= last:
@@ -1068,7 +1068,7 @@ def _own_names(stmt: ast.AST) -> frozenset[str]:
     """``_code_names`` of a statement without the blocks it holds."""
     found: set[str] = set()
     for field in stmt._fields:
-        if field in _INNER_BLOCKS:
+        if field in BLOCK_FIELDS:
             continue
         value = getattr(stmt, field, None)
         for item in value if isinstance(value, list) else (value,):
@@ -1078,8 +1078,6 @@ def _own_names(stmt: ast.AST) -> frozenset[str]:
                 found.update(item.split("."))
     return frozenset(found)
 
-
-_INNER_BLOCKS = frozenset({"body", "orelse", "finalbody", "handlers", "cases"})
 
 
 def _code_names(node: ast.AST) -> frozenset[str]:
