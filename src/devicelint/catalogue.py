@@ -237,8 +237,9 @@ SOURCE_KINDS: tuple[SourceKind, ...] = (
     SourceKind(
         "ComfyUI nodes",
         'a node class\'s `INPUT_TYPES` (`{"required": {"device": (["auto", "cpu", "cuda"], {"default": "auto"})}}`, '
-        "also `optional`)",
-        "the keyword parameters of the method that `FUNCTION = \"...\"` names",
+        "also `optional`); in the V3 schema, the inputs of `define_schema()` "
+        '(`io.Combo.Input("device", options=[...], default=...)`, any `io.X.Input(name, default=...)`)',
+        "the keyword parameters of the method that `FUNCTION = \"...\"` names; in the V3 schema, of `execute`",
     ),
 )
 
@@ -288,3 +289,9 @@ GRADIO_EVENTS: frozenset[str] = frozenset({"click", "change", "submit", "select"
 COMFY_INPUTS = "INPUT_TYPES"
 COMFY_FUNCTION = "FUNCTION"
 COMFY_SECTIONS: tuple[str, ...] = ("required", "optional")
+# The V3 node schema (comfy_api): define_schema() returns io.Schema(inputs=[io.Combo.Input(
+# "device", options=[...], default=...), ...]); execute() receives each input by name.
+COMFY_SCHEMA = "define_schema"
+COMFY_EXECUTE = "execute"
+COMFY_INPUT = "Input"  # io.Combo.Input, io.String.Input ...
+COMFY_OPTIONS = "options"

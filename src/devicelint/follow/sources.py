@@ -22,8 +22,12 @@ from devicelint.catalogue import (
     ARGPARSE_PARSE,
     CLICK_CHOICES,
     CLICK_PARAMETERS,
+    COMFY_EXECUTE,
     COMFY_FUNCTION,
+    COMFY_INPUT,
     COMFY_INPUTS,
+    COMFY_OPTIONS,
+    COMFY_SCHEMA,
     COMFY_SECTIONS,
     GRADIO_CHOICE_COMPONENTS,
     GRADIO_EVENTS,
@@ -278,7 +282,7 @@ def _kinds(follower: Follower, module: ModuleInfo) -> _Kinds:
             argparse=ARGPARSE_DECLARE in text and any(name in text for name in ARGPARSE_PARSE),
             click="click" in imported,
             typer="typer" in imported,
-            comfy=COMFY_INPUTS in text,
+            comfy=COMFY_INPUTS in text or COMFY_SCHEMA in text,
             gradio="gradio" in imported and ("Dropdown" in text or "Radio" in text),
         )
     return found  # type: ignore[return-value]
@@ -333,13 +337,18 @@ def comfy_inputs(follower: Follower, module: ModuleInfo, cls: ast.ClassDef) -> d
 
 
 def _comfy_inputs(follower: Follower, module: ModuleInfo, cls: ast.ClassDef) -> dict[str, Declared]:
-    function = inputs = None
+    function = inputs = schema = None
     for stmt in cls.body:
         if isinstance(stmt, ast.Assign) and any(isinstance(t, ast.Name) and t.id == COMFY_FUNCTION for t in stmt.targets):
             if isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str):
                 function = stmt.value.value
         elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name == COMFY_INPUTS:
             inputs = stmt
+        elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)) and stmt.name == COMFY_SCHEMA:
+            schema = stmt
+    if schema is not None and function is None:
+        declared = _comfy_schema_inputs(follower, module, cls, schema)
+        return {COMFY_EXECUTE: declared} if declared else {}
     if function is None or inputs is None:
         return {}
     declared: Declared = {}
@@ -360,6 +369,28 @@ def _comfy_inputs(follower: Follower, module: ModuleInfo, cls: ast.ClassDef) -> 
                 if value:
                     declared[key.value] = declared.get(key.value, EMPTY) | value
     return {function: declared} if declared else {}
+
+
+def _comfy_schema_inputs(
+    follower: Follower, module: ModuleInfo, cls: ast.ClassDef, schema: ast.FunctionDef | ast.AsyncFunctionDef
+) -> Declared:
+    """{input: origins} of the ``X.Input(name, options=[...], default=...)`` calls in a V3
+    node's ``define_schema``."""
+    declared: Declared = {}
+    for node in ast.walk(schema):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == COMFY_INPUT):
+            continue
+        name = node.args[0] if node.args else _keyword(node, "id")
+        if not (isinstance(name, ast.Constant) and isinstance(name.value, str)):
+            continue
+        options = _keyword(node, COMFY_OPTIONS)
+        value = _declared(
+            follower, module, _keyword(node, "default"), _module_list(module, options) if options is not None else None,
+            f"input {name.value} of node {cls.name}",
+        )
+        if value:
+            declared[name.value] = declared.get(name.value, EMPTY) | value
+    return declared
 
 
 def _returned_dicts(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.Dict]:
