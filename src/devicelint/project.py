@@ -126,17 +126,19 @@ class ModuleInfo:
         start, end, find = starts[first - 1], starts[last], self.text.find
         return any(find(word, start, end) >= 0 for word in words)
 
-    def lines_holding(self, words: Iterable[str]) -> list[int] | None:
-        """The lines (1-based, sorted) that hold one of ``words`` as a substring; None for
-        an empty word."""
+    def lines_holding(self, words: Iterable[str], first: int = 1, last: int | None = None) -> list[int] | None:
+        """The lines (1-based, sorted) that hold one of ``words`` as a substring, among lines
+        ``first``..``last`` (all by default, which must be lines of the text); None for an
+        empty word."""
         text, starts, found = self.text, self.line_starts, set()
+        start, end = starts[first - 1], (starts[last] if last is not None else len(text))
         for word in words:
             if not word:
                 return None
-            position = text.find(word)
+            position = text.find(word, start, end)
             while position >= 0:
                 found.add(bisect.bisect_right(starts, position))
-                position = text.find(word, position + 1)
+                position = text.find(word, position + 1, end)
         return sorted(found)
 
     @cached_property

@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import ast
 import bisect
+import itertools
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from devicelint.dataclass import dataclass
 from devicelint.follow import sources
@@ -1033,14 +1034,10 @@ def _refers_to(module: ModuleInfo, node: ast.AST, name: str, non_ascii_lines: li
     may be spelt otherwise than the tree holds it): each identifier and string of the code
     is in the own fields of a statement spanning its line."""
     first = _first_line(node)
-    starts, text = module.line_starts, module.text
-    last = min(node.end_lineno or node.lineno, len(starts) - 1)  # type: ignore[attr-defined]
+    last = min(node.end_lineno or node.lineno, len(module.line_starts) - 1)  # type: ignore[attr-defined]
     if not 0 < first <= last:
         return True
-    lines, position, end = [], text.find(name, starts[first - 1], starts[last]), starts[last]
-    while position >= 0:
-        lines.append(bisect.bisect_right(starts, position))
-        position = text.find(name, position + 1, end)
+    lines = module.lines_holding((name,), first, last) or []
     if non_ascii_lines:
         lines = sorted({*lines, *non_ascii_lines[bisect.bisect_left(non_ascii_lines, first) : bisect.bisect_right(non_ascii_lines, last)]})
     if not lines:
@@ -1059,33 +1056,23 @@ def _first_line(node: ast.AST) -> int:
     return min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", ()))])  # type: ignore[attr-defined]
 
 
-# The string fields of statements that spell an identifier (a definition's name, the
-# names of ``global``, an ``except ... as`` name, the module of ``from ... import``).
-_NAME_FIELDS = frozenset({"name", "names", "module"})
-
-
 def _own_names(stmt: ast.AST) -> frozenset[str]:
     """``_code_names`` of a statement without the blocks it holds."""
-    found: set[str] = set()
-    for field in stmt._fields:
-        if field in BLOCK_FIELDS:
-            continue
-        value = getattr(stmt, field, None)
-        for item in value if isinstance(value, list) else (value,):
-            if isinstance(item, ast.AST):
-                found |= _code_names(item)
-            elif isinstance(item, str) and field in _NAME_FIELDS:
-                found.update(item.split("."))
-    return frozenset(found)
+    return _code_names(stmt, without_blocks=True)
 
 
-
-def _code_names(node: ast.AST) -> frozenset[str]:
+def _code_names(node: ast.AST, *, without_blocks: bool = False) -> frozenset[str]:
     """Every identifier a definition's code spells (see ``Follower.uses``), and its strings
-    that are identifiers; not the words of its comments, docstrings and other strings."""
+    that are identifiers; not the words of its comments, docstrings and other strings.
+    ``without_blocks``: not those of the statements in its blocks (body, orelse, ...)."""
     found: set[str] = set()
     add = found.add
-    for child in ast.walk(node):
+    walked: Iterable[ast.AST] = ast.walk(node)
+    if without_blocks:
+        fields = [getattr(node, f, None) for f in node._fields if f not in BLOCK_FIELDS]
+        inner = [item for value in fields for item in (value if isinstance(value, list) else (value,)) if isinstance(item, ast.AST)]
+        walked = itertools.chain((node,), *(ast.walk(item) for item in inner))
+    for child in walked:
         kind = type(child)
         if kind is ast.Name:
             add(child.id)  # type: ignore[attr-defined]
