@@ -21,9 +21,9 @@ import tokenize
 import warnings
 from collections.abc import Iterable
 
+from devicelint.catalogue import PLACEMENT_CALLEES
 from devicelint.dataclass import dataclass
 from devicelint.reading import Refused, read_regular_file, too_large  # noqa: F401 (re-exported)
-from devicelint.catalogue import PLACEMENT_CALLEES
 from devicelint.sinks import SinkCatalog
 from devicelint.vocabulary import WRONG_CASE_PATTERN, Vocabulary
 
