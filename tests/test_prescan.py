@@ -45,6 +45,12 @@ PRESCAN = DEFAULT_SETTINGS.prescan
         ('options = {"auto": 1}', False),  # a dict key
         ('x = cfg["gpu"]', False),  # a subscript key
         ('x = ["gpu"]', True),  # a list element may be iterated
+        ('for d in ["auto"]: x.to(d)', True),  # a list after a keyword, not a subscript
+        ('def f():\n    return ["gpu"]', True),
+        ('x = a if c else ["gpu"]', True),
+        ('x = f(a)["gpu"]', False),
+        ('x = a[0]["gpu"]', False),
+        ('x = match["gpu"]', True),  # a soft keyword may start a match statement: parsed
         ('m = AutoModel.from_pretrained(p, device_map="auto")', False),
         ('m = AutoModel.from_pretrained(\n    p,\n    device_map="auto",\n)', False),
         ('p = pipeline("asr", model=m, device_map="auto")', False),
@@ -56,6 +62,14 @@ PRESCAN = DEFAULT_SETTINGS.prescan
         ('def from_pretrained(p): pass\nm = from_pretrained(p, device_map="auto")', True),  # the project's own
         ('m = [load(p), AutoModel.from_pretrained(p, device_map="auto")]', False),
         ('if device == "auto": pass', True),  # a test refines the subject to "auto"
+        ('if "gpu" in name: pass', False),  # the element of a membership test: a bool
+        ("ok = 'auto' not in modes", False),
+        ('if CUDA and ("gpu" in fullname or "cuda"in fullname): pass', False),
+        ('x = a if c else "gpu" in names', False),
+        ('if device in ("auto", "balanced"): pass', True),  # the container's strings refine the subject
+        ('x = "gpu" if c else "cpu"', True),
+        ('x = "gpu" int', True),  # not the keyword
+        ('x = ("gpu") in names', True),  # not recognised: parsed, as before
         ('f"x.to(device=\'{device}\')"', False),  # inside an f-string
         ('torch.device("npu:0")', False),  # an out-of-tree backend counts as a device
     ],
@@ -65,6 +79,20 @@ def test_prescan_pairs(source: str, matches: bool) -> None:
     assert bool(PRESCAN.candidates(source)) is matches
     if matches:
         assert PRESCAN.matches_text(source) and PRESCAN.matches_bytes(source.encode())
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        'def f(name, model):\n    if "gpu" in name:\n        model.to(name)\n',
+        'def f(name, model):\n    if "auto" not in name:\n        return\n    model.to(name)\n',
+        'def f(names, model):\n    found = "balanced" in names\n    model.to(found)\n',
+    ],
+)
+def test_a_membership_element_starts_no_value(source: str) -> None:
+    """What the pre-scan drops as inert, the whole-module analysis ignores too."""
+    assert not PRESCAN.candidates(source)
+    assert analyze_tree(parse(source), split_lines(source), DEFAULT_SETTINGS) == []
 
 
 def test_extra_device_types_and_sinks_extend_the_scan() -> None:

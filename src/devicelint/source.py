@@ -15,6 +15,7 @@ import bisect
 import codecs
 import gc
 import io
+import keyword
 import re
 import sys
 import tokenize
@@ -201,7 +202,19 @@ def _in_triple_quoted(spans: list[tuple[int, int]], start: int) -> bool:
     return index >= 0 and start < spans[index][1] and spans[index][0] != start - 2
 
 
-_IDENTIFIER_END = re.compile(r"[\w)\]]\Z")
+_SUBSCRIPTED_END = re.compile(r"(?:\)|\]|(\w+))\Z")
+# Before "[", these start a list display, not a subscript: for d in ["gpu"], return ["gpu"].
+_KEYWORDS = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist)
+
+
+def _is_subscripted(text: str) -> bool:
+    """Whether ``text`` ends with what a subscript follows: a name (not a keyword), ")" or "]"."""
+    found = _SUBSCRIPTED_END.search(text)
+    return found is not None and found[1] not in _KEYWORDS
+# ``in`` or ``not in`` right after a literal: comparisons bind tighter than anything else a
+# literal can end (a conditional, a tuple, a lambda, not/and/or), so the literal is (the end
+# of) the element tested, never the container, whose strings would refine a subject.
+_MEMBERSHIP_TEST = re.compile(r"[ \t]*(?:not[ \t]+)?in(?!\w)")
 
 
 class _LineLexer:
@@ -280,9 +293,11 @@ def _is_inert(text: str, folded: str, start: int, lexer: _LineLexer) -> bool:
     before = before_text[-1:]
     if after in ("+", "%", ".") or before in ("+", "%"):
         return True  # an operand or a method receiver: the result is not followed
+    if _MEMBERSHIP_TEST.match(folded, end + 1):
+        return True  # the element of a membership test ("gpu" in name): a bool comes of it, and no refinement
     if after == ":" and folded[end + 1 : end + 3].lstrip(" ")[1:2] != "=" and before in ("{", ","):
         return True  # a dict key
-    if before == "[" and after == "]" and _IDENTIFIER_END.search(before_text[:-1].rstrip()):
+    if before == "[" and after == "]" and _is_subscripted(before_text[:-1].rstrip()):
         return True  # a subscript key: cfg["gpu"]
     for keyword in ("device_map=", "device_map ="):
         if before_text.endswith(keyword):
