@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import bisect
+import gc
 import itertools
 import re
 import sys
@@ -95,9 +96,11 @@ def analyze_text(
     *,
     tree: ast.Module | None = None,
     honour_noqa: bool = True,
+    offsets: list[int] | None = None,
 ) -> list[Finding]:
-    """Findings for Python source text. Raises SyntaxError if it does not parse."""
-    offsets = settings.prescan.candidates(text)
+    """Findings for Python source text. Raises SyntaxError if it does not parse.
+    ``offsets``: the pre-scan's candidates in ``text``, when the caller has them."""
+    offsets = settings.prescan.candidates(text) if offsets is None else offsets
     if not offsets:
         return []
     lines = split_lines(text)
@@ -133,7 +136,22 @@ def guarded(function: Callable[..., T], *args: object) -> T:
     """``function(*args)``; RecursionError and MemoryError become TooComplex.
 
     On RecursionError it runs once more on a thread with DEEP_RECURSION_LIMIT and a large
-    stack, so deep but reasonable input is still analysed (with the same result)."""
+    stack, so deep but reasonable input is still analysed (with the same result).
+
+    The cyclic garbage collector is paused meanwhile: a file's tree (often 100,000 objects
+    or more, and no cycles) was traversed by every collection its own allocations set off
+    (4-5% of a run over code dense with candidates); the few cycles an analysis leaves are
+    collected after it."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _guarded(function, *args)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _guarded(function: Callable[..., T], *args: object) -> T:
     try:
         return function(*args)
     except RecursionError as error:

@@ -191,10 +191,11 @@ def fix_source(
 def analysed_text(text: str, filename: str, settings: Settings) -> tuple[list[Finding], ast.Module | None]:
     """analyze_text's findings, and the tree it parsed (None when it had no reason to parse):
     kept for fix_source, so that a fixed text is parsed once. Raises SyntaxError."""
-    if not settings.prescan.candidates(text):
+    offsets = settings.prescan.candidates(text)
+    if not offsets:
         return [], None  # what analyze_text says without parsing
     tree = parse(text, filename)
-    return analyze_text(text, filename, settings, tree=tree), tree
+    return analyze_text(text, filename, settings, tree=tree, offsets=offsets), tree
 
 
 def fix_text(text: str, findings: Iterable[Finding], unsafe_fixes: bool = False) -> FixResult | None:
