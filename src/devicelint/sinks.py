@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import re
 from collections.abc import Iterable, Iterator
 
 from devicelint.catalogue import (
@@ -137,6 +138,20 @@ def library_kind(qualified: str) -> str | None:
             if (qualified == prefix or qualified.startswith(prefix + ".")) and len(prefix) > best:
                 best, kind = len(prefix), label
     return kind
+
+
+def may_import_foreign(text: str) -> bool:
+    """Whether an import in ``text`` can name a library with its own ``.to``: false when no
+    such library's top-level name is a word of the text (only ASCII text is trusted to
+    spell its identifiers as the parser reads them)."""
+    if not text.isascii():
+        return True
+    # str.find first: a regex that starts with \b has no literal to skip ahead to
+    return any(name in text for name in _FOREIGN_ROOTS) and _FOREIGN_WORD.search(text) is not None
+
+
+_FOREIGN_ROOTS = sorted({name.split(".")[0] for name in FOREIGN_TO_LIBRARIES})
+_FOREIGN_WORD = re.compile(r"\b(?:%s)\b" % "|".join(_FOREIGN_ROOTS))
 
 
 def foreign_module(imports: dict[str, str]) -> bool:

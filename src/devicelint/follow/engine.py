@@ -41,7 +41,7 @@ from devicelint.follow.scopes import (
 from devicelint.follow.statements import MAX_PASSES
 from devicelint.follow.values import EMPTY, AccessPath, Origin, Origins, State, Step, path_of
 from devicelint.project import BLOCK_FIELDS, ModuleInfo, Project, imported_module_names, inner_blocks, statements
-from devicelint.sinks import SinkCatalog, SinkUse, foreign_module
+from devicelint.sinks import SinkCatalog, SinkUse, foreign_module, may_import_foreign
 from devicelint.vocabulary import Vocabulary
 
 MAX_CALL_DEPTH = 6  # nested calls into project functions
@@ -960,8 +960,8 @@ class _ImportGate:
         self.whole = foreign_module(module.imports)
         self.outside: dict[str, str] = {}
         self.functions: list[tuple[int, int, dict[str, str]]] = []  # (first, last line, imports)
-        if self.whole or not module.imports:
-            return
+        if self.whole or not module.imports or not may_import_foreign(module.text):
+            return  # (no import in a function can make a line foreign either)
         stack: list[tuple[list, dict[str, str] | None]] = [(module.tree.body, None)]
         while stack:
             body, own = stack.pop()
