@@ -448,3 +448,58 @@ def test_uses_gives_the_walk_on_large_real_modules() -> None:
     root = Path(transformers.__file__).parent
     paths = [root / "modeling_utils.py", root / "trainer.py", root / "tokenization_utils_base.py"]
     assert _uses_as_walked([p for p in paths if p.exists()]) > 20_000
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_guarded_pauses_the_garbage_collector_and_leaves_it_as_it_was(enabled: bool) -> None:
+    from devicelint.analysis import guarded
+
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        assert guarded(gc.isenabled) is False  # a file's analysis runs without collections
+        assert gc.isenabled() is enabled
+        with pytest.raises(ValueError):
+            guarded(int, "x")
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
+
+
+# Module-level code around a candidate: the run the pre-scan narrows gives what the run of the
+# whole module gives (globals written by calls, rebindings, code after the flow ends, names
+# spelt otherwise before NFKC), and the count expected (None: whatever the whole run says).
+MODULE_SLICE_CASES = [
+    ("unrelated = make()\nDEV = 'auto'\nother = torch.zeros(3)\nT.to(DEV)\n", 1),
+    ("A = 'auto'\nB = A\nC = B\nlog(B)\nT.to(C)\n", 1),
+    ("def get():\n    return 'auto'\nd = get()\nT.to(d)\n", 1),
+    ("def get():\n    return 'auto'\ndef wrap():\n    return get()\nd = wrap()\nT.to(d)\n", 1),
+    ("d = 'auto'\nd = 'cuda'\nT.to(d)\n", 0),  # the rebinding is taken: it names d
+    ("d = 'auto'\ndel d\nT.to(d)\n", 0),
+    ("def setup():\n    global DEV\n    DEV = 'auto'\nsetup()\nT.to(DEV)\n", None),  # a global written by a call
+    ("DEV = 'cuda'\ndef setup():\n    global DEV\n    DEV = 'auto'\nsetup()\nT.to(DEV)\n", None),
+    ("def f():\n    if x: global DEV\n    DEV = 'auto'\nf()\nT.to(DEV)\n", None),  # global after a colon: all runs
+    ("d = 'auto'\nraise SystemExit\nT.to(d)\n", 0),  # the flow ends: taken though it names nothing
+    ("d = 'auto'\nif ready():\n    pass\nelse:\n    raise SystemExit(1)\nT.to(d)\n", 1),
+    ("d = 'auto'\nwhile True:\n    pass\nT.to(d)\n", 0),
+    ("d = 'auto'\nassert False\nT.to(d)\n", 0),
+    ("ｄｅｖ = 'auto'\nT.to(dev)\n", 1),  # one name after NFKC
+    ("dev = 'auto'\nT.to(ｄｅｖ)\n", 1),
+    ("class M:\n    def __init__(self):\n        self.d = 'auto'\nm = M()\nT.to(m.d)\n", None),
+    ("cfg = {}\ncfg['device'] = 'auto'\nT.to(cfg['device'])\n", None),
+    ("import x\nfrom y import *\nd = 'auto'\nfrom z import d\nT.to(d)\n", 0),  # an import rebinds d
+    ("for d in ['auto']:\n    pass\nT.to(d)\n", 1),
+    ("try:\n    d = 'auto'\nexcept E as d:\n    pass\nT.to(d)\n", 1),
+]
+
+
+@pytest.mark.parametrize(("source", "expected"), MODULE_SLICE_CASES)
+def test_module_level_code_narrowed_gives_the_whole_result(source: str, expected: int | None) -> None:
+    from devicelint.analysis import DEFAULT_SETTINGS, analyze_text, analyze_tree
+
+    source = "import torch\nT = torch.zeros(2)\n" + source
+    whole = analyze_tree(parse(source), split_lines(source), DEFAULT_SETTINGS)
+    part = analyze_text(source, honour_noqa=False)
+    assert [(f.line, f.code, f.message) for f in part] == [(f.line, f.code, f.message) for f in whole]
+    if expected is not None:
+        assert len(part) == expected
