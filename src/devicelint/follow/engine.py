@@ -212,14 +212,14 @@ class Follower:
         # the scopes that receive a value from a source declared here run too
         readers = sources.reader_names(self, module, candidate_lines) if candidate_lines is not None else set()
         self._focus[id(module)] = (sorted(candidate_lines or ()), set(readers))
-        self._run_module(module, select_scopes(module.tree, self._words_in(module), self._mentions_in(module), candidate_lines, names=readers or None))
+        self._run_module(module, select_scopes(module.tree, self._mentions_in(module), candidate_lines, names=readers or None))
         names = self._escaping_names(module)
         if names:
             for importer in self._hold(self.project.importers(module, names)):
                 if not sources.may_read_escaping(importer, names, self.home_records):
                     continue  # it imports a record class only to name it: not parsed
                 self._focus[id(importer)] = ([], set(names))
-                self._run_module(importer, select_scopes(importer.tree, self._words_in(importer), self._mentions_in(importer), names=names))
+                self._run_module(importer, select_scopes(importer.tree, self._mentions_in(importer), names=names))
 
     def _run_module(self, module: ModuleInfo, selection: tuple[bool, list[ast.stmt]] | None) -> None:
         """Run the selected code, then the scopes that use what it returns, stores or
@@ -246,7 +246,7 @@ class Follower:
                 return
             self._focus.setdefault(id(module), ([], set()))[1].update(names | classes)
             self._literal_reaches.pop(id(module), None)
-            more = select_scopes(module.tree, self._words_in(module), self._mentions_in(module), names=names, bases=classes)
+            more = select_scopes(module.tree, self._mentions_in(module), names=names, bases=classes)
             if more is None:
                 self._focus.pop(id(module), None)
                 self._run_whole(module)
@@ -427,9 +427,6 @@ class Follower:
             frontier = following
         return frozenset(names)
 
-    def _words_in(self, module: ModuleInfo):
-        return lambda node: self.words_of(module, node)
-
     def _mentions_in(self, module: ModuleInfo):
         """``mentioning(names, from_tree=False)``: a test of ``mentions`` for many statements,
         from one search of the text for ``names`` (the lines that hold one)."""
@@ -608,7 +605,7 @@ class Follower:
         """The methods that can start a flow: those of a module run whole, those around a
         candidate line or using a focused name, and the methods that call those."""
         focused: set[int] = set()
-        focusing: list[Method] = []  # the methods of modules this file focuses on
+        focusing: dict[int, tuple[ModuleInfo, list[FunctionNode]]] = {}  # those of modules this file focuses on
         for method in methods:
             node = method.node
             focus = self._focus.get(id(method.module))
@@ -616,17 +613,27 @@ class Follower:
                 if id(method.module) in self._ran:
                     focused.add(id(node))  # its module runs whole
                 continue  # another module's method: only what it reads from self matters
-            focusing.append(method)
-            lines, names = focus
-            if any_between(lines, node.lineno, node.end_lineno or node.lineno) or self.uses(method.module, node, set(names)):
+            focusing.setdefault(id(method.module), (method.module, []))[1].append(node)
+            if any_between(focus[0], node.lineno, node.end_lineno or node.lineno):
                 focused.add(id(node))
+
+        def using(names: set[str]) -> list[FunctionNode]:  # one text search per module
+            return [
+                node for module, nodes in focusing.values()
+                for node in self._using(module, [n for n in nodes if id(n) not in focused], names)
+            ]  # fmt: skip
+
+        for module, nodes in focusing.values():
+            names = self._focus[id(module)][1]
+            if names:
+                focused.update(id(n) for n in self._using(module, [n for n in nodes if id(n) not in focused], set(names)))
         # and the methods that call a focused one (callees run when called); a method that
         # did not use the names of earlier rounds can only join through the newest ones
         names = {m.node.name for m in methods if id(m.node) in focused}
         while names:
-            joined = [m for m in focusing if id(m.node) not in focused and self.uses(m.module, m.node, names)]
-            focused.update(id(m.node) for m in joined)
-            names = {m.node.name for m in joined}
+            joined = using(names)
+            focused.update(id(n) for n in joined)
+            names = {n.name for n in joined}
         return focused
 
     def mro(self, module: ModuleInfo, node: ast.ClassDef, *, everywhere: bool = False) -> list[tuple[ModuleInfo, ast.ClassDef]]:
@@ -769,15 +776,19 @@ class Follower:
         return found
 
     def _users(self, module: ModuleInfo, definitions: list[FunctionNode], names: set[str]) -> set[str]:
-        """The names of the ``definitions`` that use one of ``names``: ``uses`` asked only of
-        those spanning a line that holds one (or a character outside ASCII), found by one
+        """The names of the ``definitions`` that use one of ``names``."""
+        return {n.name for n in self._using(module, definitions, names)}
+
+    def _using(self, module: ModuleInfo, definitions: list[FunctionNode], names: set[str]) -> list[FunctionNode]:
+        """The ``definitions`` (of ``module``) that use one of ``names``: ``uses`` asked only
+        of those spanning a line that holds one (or a character outside ASCII), found by one
         search of the module's text instead of one per definition."""
         holding = module.lines_holding(names)
         if holding is not None:
             odd = self._non_ascii_lines(module)
             holding = sorted({*holding, *odd}) if odd else holding
             definitions = [n for n in definitions if any_between(holding, _first_line(n), n.end_lineno or n.lineno)]
-        return {n.name for n in definitions if self.uses(module, n, names)}
+        return [n for n in definitions if self.uses(module, n, names)]
 
     def _stores_seen(self, context: ClassContext | None, node: FunctionNode) -> tuple:
         """The stores on ``self`` a method can read (itself, and the self methods it calls):

@@ -126,16 +126,15 @@ def any_between(sorted_lines: list[int], first: int, last: int) -> bool:
 
 def select_scopes(
     tree: ast.Module,
-    words: Callable[[ast.stmt], frozenset[str]],
     mentioning: Callable[..., Callable[[ast.stmt], bool]],
     candidate_lines: set[int] | None = None,
     names: set[str] | None = None,
     bases: set[str] | None = None,
 ) -> tuple[bool, list[ast.stmt]] | None:
     """(does module-level code start a flow?, the top-level functions and classes that can),
-    or None when the whole module must run. ``words(stmt)``: the identifiers in a
-    statement's text; ``mentioning(names, from_tree=False)(stmt)``: whether they hold one
-    of ``names`` (names from the tree: whether the text may spell one of them).
+    or None when the whole module must run. ``mentioning(names, from_tree=False)(stmt)``:
+    whether the identifiers in a statement's text hold one of ``names`` (names from the
+    tree: whether the text may spell one of them).
 
     Values start only at literals, so only the code around the candidate lines can start
     one; the engine then adds the scopes that use ``names`` whose values carry one (a
@@ -166,6 +165,7 @@ def select_scopes(
                 selected.append(stmt)
             if not is_scope or first < stmt.lineno:
                 module_level = True  # module-level code (decorators run there too)
-    if any("global" in words(s) and any(isinstance(n, ast.Global) for n in statements([s])) for s in selected):
+    declares = mentioning({"global"})  # (one search of the text, not the words of each scope)
+    if any(declares(s) and any(isinstance(n, ast.Global) for n in statements([s])) for s in selected):
         return None
     return module_level, selected
