@@ -503,3 +503,29 @@ def test_module_level_code_narrowed_gives_the_whole_result(source: str, expected
     assert [(f.line, f.code, f.message) for f in part] == [(f.line, f.code, f.message) for f in whole]
     if expected is not None:
         assert len(part) == expected
+
+
+@pytest.mark.parametrize(
+    ("source", "declares"),
+    [
+        ("def f():\n    global x\n    x = 1\n", True),
+        ("def f():\n    '''global state'''\n    return 1\n", False),  # the word, no statement
+        ("class C:\n    def m(self):\n        if a: global y\n", True),
+        ("def f():\n    def g():\n        global z\n", True),
+        ("def f():\n    is_global = 1\n", False),
+    ],
+)
+def test_declares_global_table(source: str, declares: bool) -> None:
+    module = ModuleInfo("m.py", source, "m", False, parse(source), split_lines(source))
+    assert module.declares_global(module.tree.body[0]) is declares
+
+
+def test_declares_global_is_the_walk_on_fixture_files() -> None:
+    for path in FIXTURES:
+        text = path.read_text(encoding="utf-8")
+        module = ModuleInfo(str(path), text, None, False, parse(text), split_lines(text))
+        for stmt in statements(module.tree.body):
+            if not isinstance(stmt, ast.stmt):
+                continue  # a match case
+            walked = any(isinstance(n, ast.Global) for n in ast.walk(stmt))
+            assert module.declares_global(stmt) is walked, (path.name, stmt.lineno)

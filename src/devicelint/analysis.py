@@ -104,7 +104,7 @@ def analyze_text(
     if not offsets:
         return []
     lines = split_lines(text)
-    starts = list(itertools.accumulate((len(line) for line in lines), initial=0))
+    starts = list(itertools.accumulate(map(len, lines), initial=0))
     candidate_lines = {bisect.bisect_right(starts, offset) for offset in offsets}
     tree = tree if tree is not None else parse(text, filename)
     findings = analyze_tree(tree, lines, settings, path=filename, candidate_lines=candidate_lines, text=text)

@@ -141,6 +141,12 @@ class ModuleInfo:
                 position = text.find(word, position + 1, end)
         return sorted(found)
 
+    def declares_global(self, node: ast.stmt) -> bool:
+        """Whether a ``global`` statement is inside ``node`` (a statement of this module):
+        only the statements around the lines that hold the word are looked at."""
+        lines = self.lines_holding(("global",), node.lineno, node.end_lineno or node.lineno)
+        return bool(lines) and any(isinstance(n, ast.Global) for n in _spanning_statements([node], lines))
+
     @cached_property
     def is_ascii(self) -> bool:
         return self.text.isascii()

@@ -212,14 +212,14 @@ class Follower:
         # the scopes that receive a value from a source declared here run too
         readers = sources.reader_names(self, module, candidate_lines) if candidate_lines is not None else set()
         self._focus[id(module)] = (sorted(candidate_lines or ()), set(readers))
-        self._run_module(module, select_scopes(module.tree, self._mentions_in(module), candidate_lines, names=readers or None))
+        self._run_module(module, select_scopes(module, self._mentions_in(module), candidate_lines, names=readers or None))
         names = self._escaping_names(module)
         if names:
             for importer in self._hold(self.project.importers(module, names)):
                 if not sources.may_read_escaping(importer, names, self.home_records):
                     continue  # it imports a record class only to name it: not parsed
                 self._focus[id(importer)] = ([], set(names))
-                self._run_module(importer, select_scopes(importer.tree, self._mentions_in(importer), names=names))
+                self._run_module(importer, select_scopes(importer, self._mentions_in(importer), names=names))
 
     def _run_module(self, module: ModuleInfo, selection: tuple[bool, list[ast.stmt]] | None) -> None:
         """Run the selected code, then the scopes that use what it returns, stores or
@@ -246,7 +246,7 @@ class Follower:
                 return
             self._focus.setdefault(id(module), ([], set()))[1].update(names | classes)
             self._literal_reaches.pop(id(module), None)
-            more = select_scopes(module.tree, self._mentions_in(module), names=names, bases=classes)
+            more = select_scopes(module, self._mentions_in(module), names=names, bases=classes)
             if more is None:
                 self._focus.pop(id(module), None)
                 self._run_whole(module)

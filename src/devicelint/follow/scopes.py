@@ -8,7 +8,7 @@ import bisect
 from collections.abc import Callable, Iterable, Iterator
 
 from devicelint.dataclass import dataclass
-from devicelint.project import statements
+from devicelint.project import ModuleInfo
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef
 
@@ -125,7 +125,7 @@ def any_between(sorted_lines: list[int], first: int, last: int) -> bool:
 
 
 def select_scopes(
-    tree: ast.Module,
+    module: ModuleInfo,
     mentioning: Callable[..., Callable[[ast.stmt], bool]],
     candidate_lines: set[int] | None = None,
     names: set[str] | None = None,
@@ -150,7 +150,7 @@ def select_scopes(
     lines = sorted(candidate_lines or ())
     named = mentioning(names) if names else None
     based = mentioning(bases, True) if bases else None
-    for stmt in tree.body:
+    for stmt in module.tree.body:
         is_scope = isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
         first = min([stmt.lineno, *(d.lineno for d in getattr(stmt, "decorator_list", ()))])
         last = stmt.end_lineno or stmt.lineno
@@ -165,7 +165,6 @@ def select_scopes(
                 selected.append(stmt)
             if not is_scope or first < stmt.lineno:
                 module_level = True  # module-level code (decorators run there too)
-    declares = mentioning({"global"})  # (one search of the text, not the words of each scope)
-    if any(declares(s) and any(isinstance(n, ast.Global) for n in statements([s])) for s in selected):
+    if any(module.declares_global(s) for s in selected):
         return None
     return module_level, selected
