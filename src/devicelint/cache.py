@@ -67,8 +67,8 @@ if TYPE_CHECKING:
 CACHE_ENV = "DEVICELINT_CACHE_DIR"
 # 2: findings carry their fix's applicability; 3: one entry a line, parsed when looked up;
 # 4: module dependencies carry their file's size and time, listings are walked once (see _Disk);
-# the paths, then the entries, a line each
-FORMAT = 4
+# the paths, then the entries, a line each; 5: the usual entry compact (ResultCache._compact)
+FORMAT = 5
 SUBDIR = f"v{FORMAT}"  # everything devicelint writes lives under here (what `clean` removes)
 MAX_ENTRIES = 50_000  # per index (about 100 bytes each for a file without findings)
 MAX_INDEXES = 16  # fingerprints kept (versions, settings); the least recently written go
@@ -168,7 +168,6 @@ class ResultCache:
         self._holds: dict[tuple, bool] = {}
         self._packages: dict[str, tuple[str, tuple[str, ...]]] = {}
         self._names: dict[str, list] = {}  # folder -> [import root, name], as entries store it
-        self._names_json: dict[str, str] = {}  # folder -> its _names entry as JSON text, and ","
         self._cwd = os.getcwd()
         self._disk = _Disk(self.directory)
 
@@ -195,36 +194,39 @@ class ResultCache:
     def _lookup_all(self, paths: list[str], stats: dict[str, os.stat_result] | None) -> list[list[Finding] | None]:
         found: list[list[Finding] | None] = [None] * len(paths)
         pending = []  # (index, absolute path, entry) whose dependencies are still to check
-        cwd, entries, known = self._cwd, self.entries, self._disk.known
-        prefix = cwd.rstrip(os.sep) + os.sep
-        plain = os.sep == "/"
-        absolutes = []
-        for path in paths:
-            if not plain or path.startswith((".", "/")) or "/." in path or "//" in path or path.endswith("/"):
-                absolute = os.path.normpath(os.path.join(cwd, path))  # os.path.abspath, one getcwd() a run
-            else:
-                absolute = prefix + path  # already normal: what normpath would give
-            absolutes.append(absolute)
-            info = stats.get(path) if stats else None
-            if info is not None:
-                known[absolute] = info  # stated once, not twice (the __init__.py of a folder too)
-        clean, own_entry, result, stat_of = self._clean_entry_holds, self._own_entry, self._result, self._disk.stat
-        for index, absolute in enumerate(absolutes):
+        entries, own_entry, result, stat_of = self.entries, self._own_entry, self._result, self._disk.stat
+        depths: dict[str, str] = {}  # folder (with its separator) -> _depth
+        fresh, sep = self._today - _TOUCH_SECONDS, os.sep
+        for index, absolute in enumerate(self._absolutes(paths, stats)):
             text = entries.get(absolute)
             if text is None:
                 continue
             info = stat_of(absolute)  # discovery's, for a file given by name
             if info is None:
                 continue  # gone: a miss
-            if clean(absolute, text, info):
-                found[index] = []
-                continue
+            # The usual entry (see _compact), checked on its text: its size and time, its
+            # folder's package depth, then its last use (after '"' DIGEST '",': 35 characters).
+            folder = absolute[: absolute.rfind(sep) + 1]
+            depth = depths.get(folder)
+            if depth is None:
+                depth = depths[folder] = self._depth(_parent(absolute))
+            head = f"[{info.st_mtime_ns},{info.st_size},{depth},"
+            if text.startswith(head):
+                try:
+                    if int(text[len(head) + 35 : -1]) >= fresh:
+                        found[index] = []
+                        continue
+                except ValueError:
+                    pass
             entry = own_entry(absolute, text, info)
-            if entry is not None:
-                if entry[5]:
-                    pending.append((index, absolute, entry))
-                else:
-                    found[index] = result(absolute, entry)
+            if entry is None:
+                continue
+            if len(entry) == 5:  # compact: holds
+                found[index] = []
+            elif entry[5]:
+                pending.append((index, absolute, entry))
+            else:
+                found[index] = result(absolute, entry)
         for index, absolute, entry in pending:
             try:
                 if all(self._holds_now(tuple(d)) for d in entry[5]):
@@ -233,51 +235,55 @@ class ResultCache:
                 pass  # a damaged entry: a miss
         return found
 
-    def _clean_entry_holds(self, absolute: str, text: str, info: os.stat_result) -> bool:
-        """The usual entry, checked without parsing it: a file with no findings that depends on
-        nothing else, its size and time unchanged (and old), its import name the same, used
-        lately. Its JSON text as store() writes it is then exactly
-        ``[MTIME,SIZE,"DIGEST",NAME,RECORDED_AT,[],[],LAST_USED]``. Anything else (or any
-        doubt) is for _own_entry to decide."""
-        head = f"[{info.st_mtime_ns},{info.st_size},"
-        if not text.startswith(head):
-            return False
-        folder = _parent(absolute)
-        name = self._names_json.get(folder)
-        if name is None:
-            name = self._names_json[folder] = _json(self._stored_name(absolute)) + ","
-        at = len(head) + 35  # '"' DIGEST (32 hex digits) '",'
-        if text[at - 35 : at - 34] != '"' or text[at - 2 : at] != '",' or not text.startswith(name, at):
-            return False
-        at += len(name)
-        end = text.find(",", at)
-        tail = text[end:]
-        if not tail.startswith(",[],[],") or not tail.endswith("]"):
-            return False
-        try:
-            recorded_at, used = int(text[at:end]), int(tail[7:-1])
-        except ValueError:
-            return False
-        return info.st_mtime_ns < recorded_at - RACY_NS and used >= self._today - _TOUCH_SECONDS
+    def _absolutes(self, paths: list[str], stats: dict[str, os.stat_result] | None) -> list[str]:
+        """os.path.abspath of each path, with one getcwd() a run; what discovery stated of them
+        goes to _Disk (stated once, not twice: the __init__.py of a folder too). The usual
+        names (relative, normal already: thousands from pre-commit) are told apart in one
+        search of them all, not five tests each."""
+        cwd = self._cwd
+        prefix = cwd.rstrip(os.sep) + os.sep
+        joined = "\n%s\n" % "\n".join(paths)
+        if os.sep == "/" and not any(part in joined for part in ("\n.", "\n/", "/.", "//", "/\n", "\n\n")):
+            absolutes = [prefix + path for path in paths]  # what normpath would give
+        else:
+            absolutes = [os.path.normpath(os.path.join(cwd, path)) for path in paths]
+        infos = [stats.get(path) for path in paths] if stats else []
+        if infos and None not in infos:
+            self._disk.known.update(zip(absolutes, infos))
+        elif stats:
+            self._disk.known.update((absolute, info) for absolute, info in zip(absolutes, infos) if info is not None)
+        return absolutes
 
     def _own_entry(self, absolute: str, text: str, info: os.stat_result | None) -> list | None:
-        """The entry of a file (parsed) if the file and its import name are unchanged."""
+        """The entry of a file (parsed) if the file and its import name are unchanged (a
+        compact one, see _compact, is then marked as used, as _result marks the others)."""
         try:
             entry, end = _decode(text)
             if type(entry) is not list or end != len(text):
                 return None
-            mtime, size, digest, name, recorded_at = entry[:5]
+            compact = len(entry) == 5
+            if compact:
+                mtime, size, depth, digest, used = entry
+                trusted = True  # decided when it was stored
+            else:
+                mtime, size, digest, name, recorded_at = entry[:5]
+                trusted = mtime < recorded_at - RACY_NS
             if info is None:
                 info = self._disk.stat(absolute)
                 if info is None:
                     return None
-            if (info.st_mtime_ns, info.st_size) != (mtime, size) or mtime >= recorded_at - RACY_NS:
+            if (info.st_mtime_ns, info.st_size) != (mtime, size) or not trusted:
                 # changed, or written moments before it was read: the content decides
                 with open(absolute, "rb") as handle:
                     if content_digest(handle.read(size + 1)) != digest:
                         return None
             folder = _parent(absolute)
-            if (self._names.get(folder) or self._stored_name(absolute)) != name or type(entry[5]) is not list:
+            if compact:
+                if type(depth) is not int or str(depth) != self._depth(folder):
+                    return None
+                if type(used) is not int or used < self._today - _TOUCH_SECONDS:
+                    self.updated[absolute] = (self._today, self._compact(absolute, mtime, size, digest))
+            elif (self._names.get(folder) or self._stored_name(absolute)) != name or type(entry[5]) is not list:
                 return None
         except (OSError, ValueError, TypeError, IndexError, KeyError):
             return None  # unreadable now, or a damaged entry: a miss
@@ -301,6 +307,11 @@ class ResultCache:
         if found is None:
             found = self._names[folder] = list(self._import_name(path))
         return found
+
+    def _depth(self, folder: str) -> str:
+        """How many packages deep ``folder`` is (as text): its import root and name (_import_name)
+        follow from it, so that a compact entry holds this number instead of the name."""
+        return str(len(self._package(folder)[1]))
 
     def _import_name(self, path: str) -> tuple[str, str | None]:
         """``project.import_root(FOLDER/_.py)[:2]`` for the folder of ``path``: where imports of
@@ -355,11 +366,22 @@ class ResultCache:
     # -- store -------------------------------------------------------------------------
 
     def store(self, record: Record) -> None:
+        if not record.findings and not record.dependencies and record.mtime_ns < record.recorded_at - RACY_NS:
+            self.updated[record.path] = (self._today, self._compact(record.path, record.mtime_ns, record.size, record.digest))
+            return
         name = self._stored_name(record.path)
         self.updated[record.path] = (self._today, _json([
             record.mtime_ns, record.size, record.digest, name, record.recorded_at,
             [list(d) for d in record.dependencies], [_plain(f) for f in record.findings], self._today,
         ]))  # fmt: skip
+
+    def _compact(self, path: str, mtime: int, size: int, digest: str) -> str:
+        """The usual entry (a file without findings that depends on nothing else, written well
+        before it was read, so that its size and time stand for its bytes) in its compact form,
+        ``[MTIME,SIZE,DEPTH,"DIGEST",LAST_USED]``: its import name as _depth, no recorded time
+        (trusted once and for all), checked on its text by _lookup_all. Any other entry is
+        ``[MTIME,SIZE,"DIGEST",NAME,RECORDED_AT,DEPENDENCIES,FINDINGS,LAST_USED]``."""
+        return f"[{mtime},{size},{self._depth(_parent(path))},{_json(digest)},{self._today}]"
 
     def save(self) -> None:
         """Write the index (merged with what another run wrote meanwhile); never raises."""
