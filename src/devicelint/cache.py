@@ -195,13 +195,16 @@ class ResultCache:
         found: list[list[Finding] | None] = [None] * len(paths)
         pending = []  # (index, absolute path, entry) whose dependencies are still to check
         entries, own_entry, result, stat_of = self.entries, self._own_entry, self._result, self._disk.stat
+        absolutes, known = self._absolutes(paths, stats), self._disk.known
         depths: dict[str, str] = {}  # folder (with its separator) -> _depth
-        fresh, sep = self._today - _TOUCH_SECONDS, os.sep
-        for index, absolute in enumerate(self._absolutes(paths, stats)):
+        # Used lately: "last used" as text, compared as text (ten digits from 2001 to 2286;
+        # a text of another length at worst refreshes an entry, or not: only pruning reads it).
+        fresh, sep = str(self._today - _TOUCH_SECONDS), os.sep
+        for index, absolute in enumerate(absolutes):
             text = entries.get(absolute)
             if text is None:
                 continue
-            info = stat_of(absolute)  # discovery's, for a file given by name
+            info = known.get(absolute) or stat_of(absolute)  # discovery's, for a file given by name
             if info is None:
                 continue  # gone: a miss
             # The usual entry (see _compact), checked on its text: its size and time, its
@@ -211,13 +214,9 @@ class ResultCache:
             if depth is None:
                 depth = depths[folder] = self._depth(_parent(absolute))
             head = f"[{info.st_mtime_ns},{info.st_size},{depth},"
-            if text.startswith(head):
-                try:
-                    if int(text[len(head) + 35 : -1]) >= fresh:
-                        found[index] = []
-                        continue
-                except ValueError:
-                    pass
+            if text.startswith(head) and text[len(head) + 35 : -1] >= fresh:
+                found[index] = []
+                continue
             entry = own_entry(absolute, text, info)
             if entry is None:
                 continue
