@@ -40,6 +40,7 @@ import os
 import stat
 import sys
 import time
+from array import array
 from collections.abc import Iterable
 from json.decoder import scanstring
 
@@ -493,7 +494,7 @@ class _Disk:
         key = blake2b(f"{base}\0{digest}".encode("utf-8", "surrogateescape"), digest_size=12).hexdigest()
         return os.path.join(self.listings, key)
 
-    def _unchanged_listing(self, base: str, digest: str) -> list[tuple[str, int, int]] | None:
+    def _unchanged_listing(self, base: str, digest: str) -> Iterable[tuple[str, int, int]] | None:
         """The files (path, time, size) of the listing ``digest`` of ``base`` as its shape
         recorded them, if none of its folders changed since; else None (walk it)."""
         try:
@@ -502,33 +503,46 @@ class _Disk:
             checksum, _, body = data.partition(b"\n")
             if blake2b(body, digest_size=16).hexdigest().encode() != checksum:
                 return None
-            shape, end = _decode(body.decode("ascii"))
-            stored_base, stored_digest, folders, files = shape
-            if (stored_base, stored_digest) != (base, digest) or end != len(body):
+            head, _, body = body.partition(b"\n")
+            stored_base, stored_digest, folder_count, names_size = _decode(head.decode("ascii"))[0]
+            names = body[:names_size].decode("utf-8", "surrogateescape").split("\0")
+            numbers = array("q", body[names_size:])
+            if sys.byteorder != "little":  # pragma: no cover - written little-endian everywhere
+                numbers.byteswap()
+            files = len(names) - folder_count
+            if (stored_base, stored_digest) != (base, digest) or files < 0 or len(numbers) != 4 * folder_count + 2 * files:
                 return None
             prefix = base + os.sep
-            for relative, device, inode, mtime, ctime in folders:
+            for relative, device, inode, mtime, ctime in zip(names, *(numbers[k : 4 * folder_count : 4] for k in range(4))):
                 info = self.stat(prefix + relative if relative else base)
                 if info is None or (info.st_dev, info.st_ino, info.st_mtime_ns, info.st_ctime_ns) != (device, inode, mtime, ctime):
                     return None
-            return [(prefix + relative, mtime, size) for relative, mtime, size in files]
+            rest = 4 * folder_count
+            return zip([prefix + relative for relative in names[folder_count:]], numbers[rest::2], numbers[rest + 1 :: 2])
         except (OSError, ValueError, TypeError, UnicodeDecodeError):
             return None
 
     def _keep_shape(self, base: str, digest: str, folders: list[tuple[str, int, int, int, int]], files: list[str]) -> None:
-        """Store the shape of a listing just walked, if it can be trusted; never raises."""
+        """Store the shape of a listing just walked, if it can be trusted; never raises. The
+        shape: a checksum line; a JSON line ``[BASE, DIGEST, FOLDERS, NAMES_SIZE]``; the
+        folders' then the files' names below BASE, NUL-separated (NAMES_SIZE bytes); then
+        each folder's device, inode, time and ctime and each file's time and size, as 64-bit
+        integers (little-endian): read in a split and an array, not parsed number by number."""
         prefix = base + os.sep
         if any(f[1] < 0 for f in folders) or not all(f[0] == base or f[0].startswith(prefix) for f in folders):
             return
         signatures = [self.signature(path) for path in files]
         if not all(path.startswith(prefix) for path in files) or None in signatures:
             return
-        shape = [
-            base, digest,
-            [[f[0][len(prefix):] if f[0] != base else "", *f[1:]] for f in folders],
-            [[path[len(prefix):], *signature] for path, signature in zip(files, signatures)],
-        ]  # fmt: skip
-        body = json.dumps(shape, separators=(",", ":")).encode("ascii")
+        names = [f[0][len(prefix) :] if f[0] != base else "" for f in folders] + [path[len(prefix) :] for path in files]
+        try:
+            numbers = array("q", [n for f in folders for n in f[1:]] + [n for signature in signatures for n in signature])
+        except OverflowError:  # a number beyond 64 bits: walked again next time
+            return
+        if sys.byteorder != "little":  # pragma: no cover
+            numbers.byteswap()
+        blob = "\0".join(names).encode("utf-8", "surrogateescape")
+        body = b"%s\n%s%s" % (_json([base, digest, len(folders), len(blob)]).encode("ascii"), blob, numbers.tobytes())
         data = blake2b(body, digest_size=16).hexdigest().encode() + b"\n" + body
         import tempfile
 
