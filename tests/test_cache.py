@@ -552,6 +552,8 @@ def test_a_listing_shape_round_trips_any_names(tmp_path: Path) -> None:
         ["g\nh.py", "a.py"],
         ["g\n/h.py"],
         [".hidden.py", "a/.b.py"],
+        ["a.py", ""],
+        ["a.", "b/c."],
     ],
 )
 def test_the_names_given_are_made_absolute_as_abspath(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, names: list[str]) -> None:

@@ -167,11 +167,12 @@ def _as_given(path: str) -> str:
 
 
 def _all_as_given(names: list[str]) -> list[str]:
-    """_as_given of each name; names already in that form (the usual case) told apart in one
-    search of them all, not five tests each. (Each name stands between newlines: a name
-    that is not in that form shows one of the patterns; one with a newline may show one.)"""
-    joined = "\n%s\n" % "\n".join(names)
-    if os.sep == "/" and not os.altsep and not any(p in joined for p in ("//", "/./", "\n./", "/\n", "/.\n", "\n.\n")):
+    """_as_given of each name; names already in that form (the usual case) told apart in two
+    searches of them all, not a call and five tests each. Joined by "/" (and between two),
+    every name that is not in that form shows "//" or "/./": a doubled or trailing "/" (or
+    an empty name), a "." piece at its start, in it or at its end."""
+    joined = "/%s/" % "/".join(names)
+    if os.sep == "/" and not os.altsep and "//" not in joined and "/./" not in joined:
         return names
     return [_as_given(name) for name in names]
 
