@@ -329,8 +329,11 @@ class ResultCache:
         up through the folders that hold an ``__init__.py``."""
         found = self._packages.get(directory)
         if found is None:
-            if self._disk.is_file(os.path.join(directory, "__init__.py")):
-                parent, package = os.path.split(directory)
+            # (os.path.join and os.path.split, without their calls and checks: once a folder, a
+            # thousand folders a run; ``directory`` is absolute and normal)
+            parent = _parent(directory)
+            if self._disk.is_file(f"{directory}{os.sep}__init__.py" if parent != directory else os.path.join(directory, "__init__.py")):
+                package = directory[len(parent) :].lstrip(os.sep)
                 if package:
                     root, packages = self._package(parent)
                     found = (root, (*packages, package))
