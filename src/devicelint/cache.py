@@ -228,9 +228,14 @@ class ResultCache:
                 pending.append((index, absolute, entry))
             else:
                 found[index] = result(absolute, entry)
+        holds, holds_now = self._holds, self._holds_now
         for index, absolute, entry in pending:
             try:
-                if all(self._holds_now(tuple(d)) for d in entry[5]):
+                for dependency in entry[5]:
+                    key = tuple(dependency)
+                    if not (holds.get(key) or holds_now(key)):  # (the memo without a call: most are shared)
+                        break
+                else:
                     found[index] = result(absolute, entry)
             except TypeError:
                 pass  # a damaged entry: a miss
@@ -465,16 +470,35 @@ class _Disk:
     def is_absent(self, path: str) -> bool:
         """``not is_small_file(path)``; true without a look at the file when its folder is
         missing (most modules an import was looked for as: a folder missing is one stat)."""
-        return self.is_missing(_parent(path)) or not self.is_small_file(path)
+        return self.is_missing(_parent(path)) or self._surely_missing(path) or not self.is_small_file(path)
 
     def is_missing(self, folder: str) -> bool:
         """Whether ``folder`` is no folder (nothing can be found below it), its parents first."""
         found = self._missing_folders.get(folder)
         if found is None:
             parent = _parent(folder)
-            info = None if parent != folder and self.is_missing(parent) else self.stat(folder)
-            found = self._missing_folders[folder] = info is None or not stat.S_ISDIR(info.st_mode)
+            if (parent != folder and self.is_missing(parent)) or self._surely_missing(folder):
+                found = True
+            else:
+                info = self.stat(folder)
+                found = info is None or not stat.S_ISDIR(info.st_mode)
+            self._missing_folders[folder] = found
         return found
+
+    def _surely_missing(self, path: str) -> bool:
+        """Whether ``path`` is missing, told (when not stated yet) by an access(), which fails
+        without an exception made and caught: half the time of a stat() that fails, and what
+        an entry recorded as missing mostly still is. False: perhaps there (then stat())."""
+        info = self._stats.get(path, _UNSEEN)
+        if info is not _UNSEEN:
+            return info is None
+        try:
+            if os.access(path, os.F_OK):
+                return False
+        except ValueError:  # a NUL in the path: stat() fails too
+            pass
+        self._stats[path] = None
+        return True
 
     def listing_holds(self, base: str, digest: str) -> bool:
         files = self._unchanged_listing(base, digest)
