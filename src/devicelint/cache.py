@@ -26,10 +26,12 @@ only slower.
   like an index). Bounded: MAX_ENTRIES per index, MAX_INDEXES indexes, MAX_LISTINGS shapes.
 * Fast when nothing changed: one stat per path a run (discovery's, shared by the entries,
   the modules and listings they depend on), and the usual entry (no findings, no
-  dependencies) checked on its text. The engine is not imported unless a file is a miss.
+  dependencies, its size and time trusted when it was stored) compact and checked on its
+  text (ResultCache._compact). The engine is not imported unless a file is a miss.
 * The parent process looks entries up and stores them: only misses go to the workers.
   It holds each entry as its JSON text (one entry a line in the file, parsed when looked
-  up), about 400 bytes, not parsed lists (1.2 kB): 50,000 entries are 20 MB, not 60.
+  up), about 75 bytes for the usual entry and 400 for others, not parsed lists (1.2 kB):
+  50,000 entries are 10-20 MB, not 60.
 """
 
 from __future__ import annotations
