@@ -488,23 +488,23 @@ def test_a_compact_entry_holds_while_its_file_and_import_name_do(tmp_path: Path)
     writer.store(Record(path, stat.st_mtime_ns, stat.st_size, content_digest(b"x = 1\n"), time.time_ns(), (), ()))
     writer.save()
     assert len(lookup().entries[path].split(",")) == 5
-    assert (lookup().found, lookup().updated) == ([], {})
+    assert (lookup().found, lookup().updated) == ((), {})
     write_tree(tmp_path / "tree", {"a/__init__.py": ""})  # a.b.x, no longer b.x
     assert lookup().found is None
     os.unlink(tmp_path / "tree/a/__init__.py")
-    assert lookup().found == []
+    assert lookup().found == ()
     os.unlink(tmp_path / "tree/a/b/__init__.py")  # x, at the root a/b
     assert lookup().found is None
     write_tree(tmp_path / "tree", {"a/b/__init__.py": ""})
     os.utime(path, (OLD + 60, OLD + 60))  # touched
-    assert lookup().found == []
+    assert lookup().found == ()
     write_tree(tmp_path / "tree", {"a/b/x.py": "x = 2\n"}, age=OLD + 60)  # other bytes, same size and time
     assert lookup().found is None
     write_tree(tmp_path / "tree", {"a/b/x.py": "x = 1\n"})
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # as stored: checked on its text
     later = ResultCache(str(tmp_path / "cache"), "key")
     later._today += 2 * 24 * 3600  # a run two days later
-    assert later.lookup(path) == []
+    assert later.lookup(path) == ()
     assert json.loads(later.updated[path][1])[4] == later._today
 
 

@@ -44,7 +44,7 @@ import sys
 import time
 from array import array
 from binascii import crc32
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from json.decoder import scanstring
 
 try:  # hashlib's blake2b, without the OpenSSL bindings hashlib imports besides: 2-3 ms of start-up
@@ -177,11 +177,12 @@ class ResultCache:
 
     # -- lookup ------------------------------------------------------------------------
 
-    def lookup(self, path: str) -> list[Finding] | None:
-        """The findings stored for ``path`` if everything they depend on still holds."""
+    def lookup(self, path: str) -> Sequence[Finding] | None:
+        """The findings stored for ``path`` if everything they depend on still holds (``()``
+        when there are none: no list made and left to the garbage collector for each)."""
         return self.lookup_all([path])[0]
 
-    def lookup_all(self, paths: list[str], stats: dict[str, os.stat_result] | None = None) -> list[list[Finding] | None]:
+    def lookup_all(self, paths: list[str], stats: dict[str, os.stat_result] | None = None) -> list[Sequence[Finding] | None]:
         """``lookup`` of each path, in order (``stats``: what discovery stated of some of them).
         Each file's own entry is checked first, then what the entries that still hold depend
         on: the files of a listing they depend on are then mostly stated already. The cyclic
@@ -195,8 +196,8 @@ class ResultCache:
             if collecting:
                 gc.enable()
 
-    def _lookup_all(self, paths: list[str], stats: dict[str, os.stat_result] | None) -> list[list[Finding] | None]:
-        found: list[list[Finding] | None] = [None] * len(paths)
+    def _lookup_all(self, paths: list[str], stats: dict[str, os.stat_result] | None) -> list[Sequence[Finding] | None]:
+        found: list[Sequence[Finding] | None] = [None] * len(paths)
         pending = []  # (index, absolute path, entry) whose dependencies are still to check
         entries, own_entry, result, stat_of = self.entries, self._own_entry, self._result, self._disk.stat
         absolutes, known = self._absolutes(paths, stats), self._disk.known
@@ -219,13 +220,13 @@ class ResultCache:
                 depth = depths[folder] = self._depth(_parent(absolute))
             head = f"[{info.st_mtime_ns},{info.st_size},{depth},"
             if text.startswith(head) and text[len(head) + 35 : -1] >= fresh:
-                found[index] = []
+                found[index] = ()
                 continue
             entry = own_entry(absolute, text, info)
             if entry is None:
                 continue
             if len(entry) == 5:  # compact: holds
-                found[index] = []
+                found[index] = ()
             elif entry[5]:
                 pending.append((index, absolute, entry))
             else:
@@ -299,10 +300,10 @@ class ResultCache:
             return None  # unreadable now, or a damaged entry: a miss
         return entry
 
-    def _result(self, absolute: str, entry: list) -> list[Finding] | None:
+    def _result(self, absolute: str, entry: list) -> Sequence[Finding] | None:
         """The findings of an entry that holds (None if damaged); the entry marked as used."""
         try:
-            result = [_finding(f) for f in entry[6]] if entry[6] else []
+            result = [_finding(f) for f in entry[6]] if entry[6] else ()
         except (ValueError, TypeError, IndexError, KeyError):
             return None
         used = entry[7] if len(entry) == 8 else None
