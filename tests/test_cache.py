@@ -401,11 +401,10 @@ def test_the_import_name_of_an_entry_is_import_roots(tmp_path: Path, layout: lis
 
 @pytest.mark.parametrize("count", [0, 1, 4096, 4097, 9000])
 def test_the_index_file_round_trips_one_entry_a_line(tmp_path: Path, count: int) -> None:
-    """The index is written in batches, a path a line, then an entry a line (read back
-    without parsing the entries); every path (quotes, backslashes, a newline, bytes that are
-    not UTF-8) and every entry comes back, each line JSON text."""
-    import json
-
+    """The index is written in batches, the folder all paths start in, then a path (below
+    it) a line, then an entry a line (read back without parsing the entries); every path
+    (quotes, backslashes, a newline, bytes that are not UTF-8) and every entry comes back,
+    each line JSON text."""
     from devicelint.cache import _read_index, _write_index
 
     paths = [f'/t/{i}.py' if i % 4 else f'/t/"{i}"\\x\n\udcff.py' for i in range(count)]
@@ -416,8 +415,31 @@ def test_the_index_file_round_trips_one_entry_a_line(tmp_path: Path, count: int)
     assert _read_index(str(index), "k") == {path: text for path, (_, text) in entries.items()}
     assert _read_index(str(index), "another key") == {}
     lines = index.read_bytes().partition(b"\n")[2].split(b"\n")
-    assert [json.loads(line) for line in lines[:-1]] == ["k", count, *paths, *(json.loads(text) for _, text in entries.values())]
+    common = "/t/" if count else ""
+    below = [path[len(common) :] for path in paths]
+    assert [json.loads(line) for line in lines[:-1]] == ["k", count, common, *below, *(json.loads(text) for _, text in entries.values())]
     assert lines[-1] == b""
+
+
+@pytest.mark.parametrize(
+    ("paths", "common"),
+    [
+        (["/a/b/c.py"], "/a/b/"),
+        (["/a/b/c.py", "/a/b/d.py"], "/a/b/"),
+        (["/a/bc.py", "/a/bd.py"], "/a/"),  # the folder, not the common prefix of the names
+        (["/a/b/c.py", "/a/x.py"], "/a/"),
+        (["/a.py", "/b.py"], "/"),
+        (["/x/\u00e9/a.py", "/x/\u00e9/b.py"], "/x/\u00e9/"),
+    ],
+)
+def test_the_index_file_holds_the_folder_all_its_paths_start_in(tmp_path: Path, paths: list[str], common: str) -> None:
+    from devicelint.cache import _read_index, _write_index
+
+    index = tmp_path / "k.cache"
+    with open(index, "wb") as out:
+        _write_index(out, "k", {path: (0, "[]") for path in paths})
+    assert _read_index(str(index), "k") == dict.fromkeys(paths, "[]")
+    assert json.loads(index.read_bytes().split(b"\n")[3]) == common
 
 
 # A warm run over unchanged files reads entries only: the engine, the pre-scan and the
