@@ -96,7 +96,7 @@ def _discover(paths: Iterable[str | os.PathLike[str]], options: FileOptions) -> 
     # a tenth of the parent's memory on a large tree, and a pool's workers inherit it).
     seen: dict[int, set[int]] = {}
     result = Discovery()
-    names = [os.fspath(raw) for raw in paths]
+    names = list(map(os.fspath, paths))
     # the usual case, made short (thousands of names from pre-commit): a regular file
     short, lstat, files, stats = not options.force_exclude, os.lstat, result.files, result.stats
     for name, path in zip(names, _all_as_given(names)):  # "./a.py" -> "a.py", as reported
