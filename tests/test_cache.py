@@ -8,6 +8,7 @@ session at a temporary one, so no test writes into the user's home.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -400,11 +401,10 @@ def test_the_import_name_of_an_entry_is_import_roots(tmp_path: Path, layout: lis
 
 @pytest.mark.parametrize("count", [0, 1, 4096, 4097, 9000])
 def test_the_index_file_round_trips_one_entry_a_line(tmp_path: Path, count: int) -> None:
-    """The index is written in batches, a path a line, then an entry a line (read back
-    without parsing the entries); every path (quotes, backslashes, a newline, bytes that are
-    not UTF-8) and every entry comes back, each line JSON text."""
-    import json
-
+    """The index is written in batches, the folder all paths start in, then a path (below
+    it) a line, then an entry a line (read back without parsing the entries); every path
+    (quotes, backslashes, a newline, bytes that are not UTF-8) and every entry comes back,
+    each line JSON text."""
     from devicelint.cache import _read_index, _write_index
 
     paths = [f'/t/{i}.py' if i % 4 else f'/t/"{i}"\\x\n\udcff.py' for i in range(count)]
@@ -415,8 +415,31 @@ def test_the_index_file_round_trips_one_entry_a_line(tmp_path: Path, count: int)
     assert _read_index(str(index), "k") == {path: text for path, (_, text) in entries.items()}
     assert _read_index(str(index), "another key") == {}
     lines = index.read_bytes().partition(b"\n")[2].split(b"\n")
-    assert [json.loads(line) for line in lines[:-1]] == ["k", count, *paths, *(json.loads(text) for _, text in entries.values())]
+    common = "/t/" if count else ""
+    below = [path[len(common) :] for path in paths]
+    assert [json.loads(line) for line in lines[:-1]] == ["k", count, common, *below, *(json.loads(text) for _, text in entries.values())]
     assert lines[-1] == b""
+
+
+@pytest.mark.parametrize(
+    ("paths", "common"),
+    [
+        (["/a/b/c.py"], "/a/b/"),
+        (["/a/b/c.py", "/a/b/d.py"], "/a/b/"),
+        (["/a/bc.py", "/a/bd.py"], "/a/"),  # the folder, not the common prefix of the names
+        (["/a/b/c.py", "/a/x.py"], "/a/"),
+        (["/a.py", "/b.py"], "/"),
+        (["/x/\u00e9/a.py", "/x/\u00e9/b.py"], "/x/\u00e9/"),
+    ],
+)
+def test_the_index_file_holds_the_folder_all_its_paths_start_in(tmp_path: Path, paths: list[str], common: str) -> None:
+    from devicelint.cache import _read_index, _write_index
+
+    index = tmp_path / "k.cache"
+    with open(index, "wb") as out:
+        _write_index(out, "k", {path: (0, "[]") for path in paths})
+    assert _read_index(str(index), "k") == dict.fromkeys(paths, "[]")
+    assert json.loads(index.read_bytes().split(b"\n")[3]) == common
 
 
 # A warm run over unchanged files reads entries only: the engine, the pre-scan and the
@@ -439,3 +462,129 @@ def test_a_warm_run_does_not_import_the_engine(tmp_path: Path, cache: Path) -> N
     warm = subprocess.run([sys.executable, "-c", script, "check", str(tree)], capture_output=True, text=True, timeout=120)
     assert "bug.py:2:" in warm.stdout
     assert warm.stdout.splitlines()[-1].split() == ["1"], warm.stderr
+
+
+def _stored_entries(cache: Path) -> dict[str, list]:
+    """The entries of the one index, parsed, by the last two parts of their path."""
+    from devicelint.cache import _read_index
+
+    (index,) = index_files(cache)
+    return {"/".join(Path(path).parts[-2:]): json.loads(text) for path, text in _read_index(str(index), index.stem).items()}
+
+
+def test_the_usual_entry_is_stored_compact(tmp_path: Path, cache: Path) -> None:
+    """A file without findings that depends on nothing else, written well before it was read,
+    is stored as [MTIME,SIZE,DEPTH,"DIGEST",LAST_USED] (its folder's package depth for its
+    import name; trusted by size and time once and for all); any other entry in full."""
+    write_tree(tmp_path, {"pkg/__init__.py": "", "pkg/clean.py": "x = 1\n", "pkg/bug.py": 'x.to("auto")\n', "top.py": "y = 1\n"})
+    write_tree(tmp_path, {"pkg/new.py": "z = 1\n"}, age=None)
+    assert "DEV002" in same_as_cold("pkg", "top.py", cwd=tmp_path)
+    entries = _stored_entries(cache)
+    for name, file, depth in (("pkg/clean.py", "pkg/clean.py", 1), ("pkg/__init__.py", "pkg/__init__.py", 1), (f"{tmp_path.name}/top.py", "top.py", 0)):
+        stat = (tmp_path / file).stat()
+        mtime, size, stored_depth, digest, used = entries[name]
+        assert (mtime, size, stored_depth, len(digest)) == (stat.st_mtime_ns, stat.st_size, depth, 32)
+        assert used >= time.time() - 3600
+    assert len(entries["pkg/bug.py"]) == 8 and entries["pkg/bug.py"][6]  # findings: in full
+    assert len(entries["pkg/new.py"]) == 8  # written moments before it was read: its content decides
+    assert same_as_cold("pkg", "top.py", cwd=tmp_path)  # and read back
+
+
+def test_a_compact_entry_holds_while_its_file_and_import_name_do(tmp_path: Path) -> None:
+    """The import name by the package depth: an ``__init__.py`` above the file that comes or
+    goes is a miss; a file touched (same bytes) holds by its digest, other bytes of the same
+    size do not; an entry not used lately is marked as used, one used lately writes nothing."""
+    from devicelint.cache import Record, ResultCache
+    from devicelint.project import content_digest
+
+    write_tree(tmp_path / "tree", {"a/b/__init__.py": "", "a/b/x.py": "x = 1\n"})
+    path = str(tmp_path / "tree/a/b/x.py")
+
+    def lookup() -> ResultCache:
+        cache = ResultCache(str(tmp_path / "cache"), "key")
+        cache.found = cache.lookup(path)  # type: ignore[attr-defined]
+        return cache
+
+    writer = ResultCache(str(tmp_path / "cache"), "key")
+    stat = os.stat(path)
+    writer.store(Record(path, stat.st_mtime_ns, stat.st_size, content_digest(b"x = 1\n"), time.time_ns(), (), ()))
+    writer.save()
+    assert len(lookup().entries[path].split(",")) == 5
+    assert (lookup().found, lookup().updated) == ((), {})
+    write_tree(tmp_path / "tree", {"a/__init__.py": ""})  # a.b.x, no longer b.x
+    assert lookup().found is None
+    os.unlink(tmp_path / "tree/a/__init__.py")
+    assert lookup().found == ()
+    os.unlink(tmp_path / "tree/a/b/__init__.py")  # x, at the root a/b
+    assert lookup().found is None
+    write_tree(tmp_path / "tree", {"a/b/__init__.py": ""})
+    os.utime(path, (OLD + 60, OLD + 60))  # touched
+    assert lookup().found == ()
+    write_tree(tmp_path / "tree", {"a/b/x.py": "x = 2\n"}, age=OLD + 60)  # other bytes, same size and time
+    assert lookup().found is None
+    write_tree(tmp_path / "tree", {"a/b/x.py": "x = 1\n"})
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # as stored: checked on its text
+    later = ResultCache(str(tmp_path / "cache"), "key")
+    later._today += 2 * 24 * 3600  # a run two days later
+    assert later.lookup(path) == ()
+    assert json.loads(later.updated[path][1])[4] == later._today
+
+
+def test_a_listing_shape_round_trips_any_names(tmp_path: Path) -> None:
+    """A listing's shape (its folders' and files' names NUL-separated, their numbers as 64-bit
+    integers) gives back every file of the walk, whatever its name; a file added is a walk."""
+    from devicelint.cache import _Disk
+    from devicelint.project import listing_digest, py_files
+
+    tree = tmp_path / "tree"
+    names = ["a.py", "b c.py", "d\ne.py", "é.py", "sub/g.py", "sub/deeper/h.py", "empty/x.txt"]
+    if sys.platform == "linux":
+        names.append("f\udcff.py")  # a name that is not UTF-8 (surrogateescape)
+    write_tree(tree, dict.fromkeys(names, "x = 1\n"))
+    age_folders(tree)
+    folders: list[tuple[str, int, int, int, int]] = []
+    files = py_files(str(tree), folders)
+    assert len(files) == len(names) - 1
+    disk = _Disk(str(tmp_path / "cache"))
+    digest = listing_digest(files, disk.signature)
+    disk._keep_shape(str(tree), digest, folders, files)
+    (shape,) = (tmp_path / "cache" / "listings").iterdir()
+    expected = [(path, os.stat(path).st_mtime_ns, os.stat(path).st_size) for path in files]
+    assert list(_Disk(str(tmp_path / "cache"))._unchanged_listing(str(tree), digest)) == expected
+    assert _Disk(str(tmp_path / "cache")).listing_holds(str(tree), digest)
+    assert _Disk(str(tmp_path / "cache"))._unchanged_listing(str(tree), "another digest") is None
+    write_tree(tree, {"sub/deeper/new.py": ""})
+    assert _Disk(str(tmp_path / "cache"))._unchanged_listing(str(tree), digest) is None
+    assert not _Disk(str(tmp_path / "cache")).listing_holds(str(tree), digest)
+    assert shape.exists()
+
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        ["a.py", "p/q.py"],
+        ["./a.py", "p/q.py"],
+        ["p//q.py", "a.py"],
+        ["../x.py"],
+        ["/abs/y.py", "a.py"],
+        ["d/./e.py"],
+        ["d/.", "a.py"],
+        ["f/"],
+        ["."],
+        ["g\nh.py", "a.py"],
+        ["g\n/h.py"],
+        [".hidden.py", "a/.b.py"],
+        ["a.py", ""],
+        ["a.", "b/c."],
+    ],
+)
+def test_the_names_given_are_made_absolute_as_abspath(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, names: list[str]) -> None:
+    """The usual names (relative, already normal) are told apart from the others in one search
+    of them all: each comes out as os.path.abspath, and discovery's stats go with it."""
+    from devicelint.cache import ResultCache
+
+    monkeypatch.chdir(tmp_path)
+    cache = ResultCache(str(tmp_path / "cache"), "key")
+    stats = {names[0]: os.stat(tmp_path)}
+    assert cache._absolutes(names, stats) == [os.path.abspath(name) for name in names]
+    assert cache._disk.known == {os.path.abspath(names[0]): stats[names[0]]}

@@ -233,3 +233,20 @@ def test_paths_are_shown_as_pathlib_shows_them() -> None:
             path = "".join(combination)
             if path:
                 assert _as_given(path) == str(Path(path)), path
+
+
+def test_names_given_together_are_shown_as_each_alone() -> None:
+    """_all_as_given (one search of all the names for those not in the form shown) gives what
+    _as_given gives each name: for each odd name among plain ones, and for all of them at once."""
+    import itertools
+
+    from devicelint.discover import _all_as_given, _as_given
+
+    pieces = ["", "/", "//", ".", "..", "./", "/./", "a", "b.py", ".x", "\n"]
+    odd = ["".join(c) for count in (1, 2, 3) for c in itertools.product(pieces, repeat=count)]
+    plain = ["a.py", "pkg/b.py", "pkg/sub/c.py"]
+    for name in odd:
+        names = [*plain, name, *plain]
+        assert _all_as_given(names) == [_as_given(n) for n in names], name
+    assert _all_as_given(odd) == [_as_given(n) for n in odd]
+    assert _all_as_given(plain) is plain

@@ -14,7 +14,6 @@ imported, and the analysis Settings made, only when a file is read.
 
 from __future__ import annotations
 
-import gc
 import os
 import time
 from collections.abc import Iterator
@@ -161,33 +160,27 @@ class CachedCheck:
     def __init__(
         self, task: CheckTask, files: list[str], jobs: int | None, cache: ResultCache, stats: dict[str, os.stat_result] | None = None
     ) -> None:
-        self.files, self.cache = files, cache
-        python = [path for path in files if not is_notebook(path)]
-        collecting = gc.isenabled()
-        gc.disable()  # an outcome a file, no cycles: the collector's passes would only cost time
-        try:
-            found = cache.lookup_all(python, stats)
-            if len(python) != len(files):  # notebooks are not cached: each a miss
-                stored = dict(zip(python, found))
-                found = [stored.get(path) for path in files]
-            self.hits: list[Outcome | None] = [
-                None if findings is None else Outcome(path) if not findings else task.from_findings(path, findings)
-                for path, findings in zip(files, found)
-            ]  # (Outcome(path) is from_findings(path, []), without a call for each clean file)
-        finally:
-            if collecting:
-                gc.enable()
-        misses = [path for path, hit in zip(files, self.hits) if hit is None]
+        self.files, self.cache, self.task = files, cache, task
+        python = [path for path in files if not path.endswith(NOTEBOOK_SUFFIX)]  # is_notebook, without a call each
+        found = cache.lookup_all(python, stats)
+        if len(python) != len(files):  # notebooks are not cached: each a miss
+            stored = dict(zip(python, found))
+            found = [stored.get(path) for path in files]
+        self.found = found  # what the cache holds for each file (None: a miss)
+        misses = [path for path, findings in zip(files, found) if findings is None]
         if misses:  # the Settings made once here, not in each worker
             task = replace(task, settings=task.analysis_settings)
         self.results = run_all(replace(task, record=True), misses, jobs)
 
     def __iter__(self) -> Iterator[Outcome]:
-        pending = iter(self.results)
+        """The outcome of a file from the cache is made as it is handed over, not all of them
+        at once: thousands of them alive would be for the garbage collector to walk (a few
+        milliseconds when it next runs) and for the exit to free."""
+        pending, task = iter(self.results), self.task
         try:
-            for hit in self.hits:
-                if hit is not None:
-                    yield hit
+            for path, findings in zip(self.files, self.found):
+                if findings is not None:  # (Outcome(path) is from_findings(path, []), without a call)
+                    yield Outcome(path) if not findings else task.from_findings(path, findings)
                     continue
                 outcome = next(pending)
                 if outcome.record is not None:
