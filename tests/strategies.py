@@ -45,6 +45,10 @@ def statement(draw: st.DrawFn, depth: int = 0) -> list[str]:
         f"print({s}, {lit})",
         f"torch.cuda.set_device({s})",
         f"x = pipeline('asr', device={s})",
+        f"if {lit} in {s}:\n    {s} = {p}",  # a membership element: no value, no refinement
+        f"{s} = {p} if {lit} not in names else {s}",
+        f"if {s} in [{lit}, {c}]:\n    x = x.to({s})",  # a list after a keyword: it refines
+        f"for {s} in [{lit}]:\n    x = x.to({s})",
     ]
     first = draw(st.sampled_from(choices)).split("\n")
     if depth < 2:
