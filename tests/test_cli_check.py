@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from helpers import devicelint, devicelint_json, flake8
@@ -320,3 +323,36 @@ def test_a_run_collects_with_its_thresholds_and_puts_them_back(write, tmp_path) 
         write(f"m{index}.py", BUGGY)
     result = run(sys.executable, "-c", _COLLECTIONS, "check", "--no-cache", "-j1", ".", cwd=tmp_path)
     assert result.stdout.splitlines()[-1].split() == ["1", "True", "True"], result.stderr
+
+
+ONE_BUG = "import torch\nx = torch.zeros(2)\nx.to('auto')\n"
+
+
+@pytest.mark.parametrize("command", [[sys.executable, "-m", "devicelint"], [str(Path(sys.executable).with_name("devicelint"))]])
+def test_the_process_ends_with_its_output_written_and_its_status(tmp_path: Path, command: list[str]) -> None:
+    """The console script and ``python -m devicelint`` end without the interpreter's
+    teardown (os._exit): what was printed still reaches a file, and the status is main()'s."""
+    if not Path(command[0]).exists():
+        pytest.skip("no devicelint script next to this Python")
+    for index in range(300):
+        (tmp_path / f"bug{index}.py").write_text(ONE_BUG)
+    with open(tmp_path / "out.txt", "w") as out:
+        status = subprocess.run([*command, "check", "--no-cache", "."], cwd=tmp_path, stdout=out, stderr=subprocess.PIPE, text=True).returncode
+    lines = (tmp_path / "out.txt").read_text().splitlines()
+    assert status == 1
+    assert len([line for line in lines if " DEV002 " in line]) == 300
+    assert lines[-1] == "Found 300 problems."
+
+
+def test_a_reader_that_goes_away_is_no_error(tmp_path: Path) -> None:
+    for index in range(2000):
+        (tmp_path / f"bug{index}.py").write_text(ONE_BUG)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "devicelint", "check", "--no-cache", "."], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.readline()
+    process.stdout.close()  # as `| head -1` does
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=120) in (0, 1)
+    assert "Traceback" not in stderr and "Exception ignored" not in stderr, stderr

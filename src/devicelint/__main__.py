@@ -8,6 +8,6 @@ import sys
 if not getattr(sys.flags, "safe_path", False) and sys.path and os.path.abspath(sys.path[0] or os.curdir) == os.getcwd():
     del sys.path[0]
 
-from devicelint.cli import main  # noqa: E402
+from devicelint.cli import entry  # noqa: E402
 
-sys.exit(main())
+entry()

@@ -636,5 +636,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         gc.set_threshold(*thresholds)
 
 
+def entry() -> None:
+    """The console script (and ``python -m devicelint``): ``main()``, then the process ends
+    without the interpreter's teardown, which frees every object one by one (~9 ms of a
+    warm run over thousands of files; ``main()`` has shut the worker pool down). What is
+    buffered is written first; a reader that went away (a closed pipe) is no error."""
+    code = main()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):  # a closed pipe, or a stream closed by the caller
+        pass
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()
