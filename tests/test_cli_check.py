@@ -356,3 +356,11 @@ def test_a_reader_that_goes_away_is_no_error(tmp_path: Path) -> None:
     stderr = process.stderr.read().decode()
     assert process.wait(timeout=120) in (0, 1)
     assert "Traceback" not in stderr and "Exception ignored" not in stderr, stderr
+
+
+def test_an_unknown_option_is_the_command_s_usage_error(tmp_path: Path) -> None:
+    """The command's own parser reads its arguments (cli.main): its usage and name in the error."""
+    result = devicelint("check", "--bogus", "x.py", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith("usage: devicelint check ")
+    assert result.stderr.rstrip().endswith("devicelint check: error: unrecognized arguments: --bogus")

@@ -160,6 +160,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"devicelint {__version__}")
     # prog: what argparse would work out by formatting a usage line (the top level has no positionals).
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", prog="devicelint")
+    parser.set_defaults(commands=commands.choices)  # each command's own parser (see main)
 
     def wanted(name: str) -> bool:
         return command is None or command == name
@@ -600,9 +601,15 @@ def _terminate(signum: int, frame: object) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
-    # The command comes first (the top level has only --help and --version).
-    parser = build_parser(arguments[0] if arguments and arguments[0] in COMMANDS else None)
-    args = parser.parse_args(arguments)
+    # The command comes first (the top level has only --help and --version); its own parser
+    # reads the rest, as the top level's would hand them over, but without first looking at
+    # each argument itself (thousands of file names from pre-commit).
+    command = arguments[0] if arguments and arguments[0] in COMMANDS else None
+    parser = build_parser(command)
+    if command is not None:
+        args = parser.get_default("commands")[command].parse_args(arguments[1:], argparse.Namespace(command=command))
+    else:
+        args = parser.parse_args(arguments)
     for name in _LIST_FLAGS:
         if isinstance(getattr(args, name, None), list):
             setattr(args, name, tuple(getattr(args, name)))
