@@ -399,6 +399,28 @@ def test_the_import_name_of_an_entry_is_import_roots(tmp_path: Path, layout: lis
         assert cache._import_name(str(tmp_path / name)) == import_root(os.path.join(folder, "_.py"))[:2]
 
 
+@pytest.mark.parametrize(
+    "added",
+    ["proj/pyproject.toml", "proj/src/", "proj/examples/__init__.py", "proj/setup.cfg", None],
+)
+def test_a_roots_dependency_is_import_roots_with_the_runs_stats(tmp_path: Path, added: str | None) -> None:
+    """Where a folder's absolute imports are looked for, checked with what the run stated
+    (cache._Disk): it holds exactly while project.import_roots gives the same roots."""
+    from devicelint.cache import ResultCache
+    from devicelint.project import import_roots
+
+    write_tree(tmp_path, {"proj/examples/run.py": "", "proj/setup.py": ""})
+    own = str(tmp_path / "proj" / "examples")
+    dependency = ("roots", own, *import_roots(own))
+    assert ResultCache(str(tmp_path / "cache"), "key")._holds_now(dependency)
+    if added is not None:
+        target = tmp_path / added
+        target.mkdir(parents=True) if added.endswith("/") else target.write_text("")
+    holds = ResultCache(str(tmp_path / "cache"), "key")._holds_now(dependency)
+    assert holds is (list(dependency[2:]) == import_roots(own))
+    assert holds is (added in (None, "proj/pyproject.toml", "proj/setup.cfg"))  # a second marker changes nothing
+
+
 @pytest.mark.parametrize("count", [0, 1, 4096, 4097, 9000])
 def test_the_index_file_round_trips_one_entry_a_line(tmp_path: Path, count: int) -> None:
     """The index is written in batches, the folder all paths start in, then a path (below

@@ -60,6 +60,7 @@ from devicelint.project import (
     RACY_NS,
     content_digest,
     dependency_holds,
+    import_roots,
     listing_digest,
     py_files,
 )
@@ -375,6 +376,8 @@ class ResultCache:
                 return True  # written well before it was read: its size and time stand for its bytes
         elif kind == "listing":
             return disk.listing_holds(dependency[1], dependency[2])
+        elif kind == "roots":  # (what each folder holds, stated once a run)
+            return list(dependency[2:]) == import_roots(dependency[1], disk.is_file, lambda path: not disk.is_missing(path))
         return dependency_holds(dependency)
 
     # -- store -------------------------------------------------------------------------

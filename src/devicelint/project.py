@@ -330,14 +330,15 @@ def _top_level(body: list[ast.stmt]):
                 yield from _top_level(handler.body)
 
 
-def import_root(path: str) -> tuple[str, str | None, bool]:
-    """(import root, dotted module name, is a package's __init__) for a file path."""
+def import_root(path: str, is_file: Callable[[str], bool] = os.path.isfile) -> tuple[str, str | None, bool]:
+    """(import root, dotted module name, is a package's __init__) for a file path
+    (``is_file``: the cache's, which states each path once a run)."""
     absolute = os.path.abspath(path)
     directory, filename = os.path.split(absolute)
     stem = filename.rsplit(".", 1)[0]
     is_package = stem == "__init__"
     parts = [] if is_package else [stem]
-    while os.path.isfile(os.path.join(directory, "__init__.py")):
+    while is_file(os.path.join(directory, "__init__.py")):
         directory, package = os.path.split(directory)
         parts.insert(0, package)
         if not package:
@@ -721,17 +722,17 @@ def _roots_of_directory(own: str) -> list[str]:
     return import_roots(own)
 
 
-def import_roots(own: str) -> list[str]:
+def import_roots(own: str, is_file: Callable[[str], bool] = os.path.isfile, is_dir: Callable[[str], bool] = os.path.isdir) -> list[str]:
     """Where an absolute import of a file in ``own`` is looked for: the root of its package,
     its own folder (a script's sys.path[0]), then, as ruff's default ``src = [".", "src"]``,
     the project root (the nearest folder above with a pyproject.toml, setup.py or setup.cfg)
     and its ``src``: scripts in ``examples/`` import the project's package from there."""
-    root = import_root(os.path.join(own, "_.py"))[0]
+    root = import_root(os.path.join(own, "_.py"), is_file)[0]
     roots = [root] if root == own else [root, own]
-    project = _project_root(own)
+    project = _project_root(own, is_file)
     if project is not None:
         for candidate in (project, os.path.join(project, "src")):
-            if candidate not in roots and os.path.isdir(candidate):
+            if candidate not in roots and is_dir(candidate):
                 roots.append(candidate)
     return roots
 
@@ -740,12 +741,12 @@ _PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg")
 _MAX_PROJECT_DEPTH = 8  # folders walked up looking for the project root
 
 
-def _project_root(own: str) -> str | None:
+def _project_root(own: str, is_file: Callable[[str], bool] = os.path.isfile) -> str | None:
     directory = own
     for _ in range(_MAX_PROJECT_DEPTH):
         if os.path.basename(directory) in ("site-packages", "dist-packages"):
             return None  # installed packages: the project is the package
-        if any(os.path.isfile(os.path.join(directory, marker)) for marker in _PROJECT_MARKERS):
+        if any(is_file(os.path.join(directory, marker)) for marker in _PROJECT_MARKERS):
             return directory
         parent = os.path.dirname(directory)
         if parent == directory:
