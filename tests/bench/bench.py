@@ -486,10 +486,13 @@ def build_commands(args: argparse.Namespace, corpus: Corpus) -> tuple[list[Comma
     commands.append(Command("one-file", "`devicelint check --files` on one seeded file (pre-commit), cold", [*dl, "check", "--no-cache", "--files", one], [one]))
     if args.compare_src:
         # Another devicelint source tree (e.g. the engine before v2: git worktree add DIR 8238725),
-        # run as `python -m devicelint` with PYTHONPATH=DIR/src; no cache flag (it may predate it).
+        # run as `python -m devicelint` with PYTHONPATH=DIR/src, cold: --no-cache where that
+        # tree has a cache (a tree from before it has no such flag).
+        other_cli = Path(args.compare_src) / "src" / "devicelint" / "cli.py"
+        no_cache = ["--no-cache"] if other_cli.is_file() and "--no-cache" in other_cli.read_text(encoding="utf-8") else []
         commands.append(Command(
             "check-j1-other", f"`devicelint check -j1` of {args.compare_src} (PYTHONPATH)",
-            [sys.executable, "-m", "devicelint", "check", "-j1", *full], full, env={"PYTHONPATH": str(Path(args.compare_src) / "src")},
+            [sys.executable, "-m", "devicelint", "check", *no_cache, "-j1", *full], full, env={"PYTHONPATH": str(Path(args.compare_src) / "src")},
         ))
 
     ruff = make_venv(cache, "ruff", [f"ruff=={args.ruff_version}"])
