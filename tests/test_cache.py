@@ -331,8 +331,14 @@ def test_cache_dir_from_the_configuration_and_clean(tmp_path: Path, monkeypatch:
     assert devicelint("check", "pkg", cwd=tmp_path).returncode == 1
     assert list((tmp_path.parent / "from-env" / SUBDIR).glob("*.cache"))
     monkeypatch.delenv("DEVICELINT_CACHE_DIR")
+    (configured / "v4" / "listings").mkdir(parents=True)  # an earlier format's folder goes too
+    (configured / "v999").mkdir()  # a later devicelint's stays, and so does the folder
     cleaned = devicelint("clean", cwd=tmp_path)
     assert cleaned.returncode == 0 and "removed" in cleaned.stderr
+    assert sorted(p.name for p in configured.iterdir()) == ["CACHEDIR.TAG", "v999"]
+    (configured / "v999").rmdir()
+    (configured / "v3").mkdir()
+    assert devicelint("clean", cwd=tmp_path).returncode == 0
     assert not configured.exists()
     assert devicelint("clean", cwd=tmp_path).stderr.startswith("no cache")
 

@@ -102,19 +102,30 @@ def directory_for(configured: str | None, config_root: str) -> str:
 
 
 def clean(directory: str) -> bool:
-    """Remove what devicelint wrote under ``directory``; whether there was anything."""
+    """Remove what devicelint wrote under ``directory`` (this format's folder and those of
+    earlier ones, ``v1``...); whether there was anything."""
     import shutil
 
-    target = os.path.join(directory, SUBDIR)
-    if not os.path.isdir(target):
-        return False
-    shutil.rmtree(target, ignore_errors=True)
-    _remove(os.path.join(directory, "CACHEDIR.TAG"))
     try:
+        targets = [entry.path for entry in os.scandir(directory) if _is_format_folder(entry.name) and entry.is_dir(follow_symlinks=False)]
+    except OSError:
+        return False
+    if not targets:
+        return False
+    for target in targets:
+        shutil.rmtree(target, ignore_errors=True)
+    try:
+        if not any(name[:1] == "v" and name[1:].isdigit() for name in os.listdir(directory)):  # a later devicelint's keeps it
+            _remove(os.path.join(directory, "CACHEDIR.TAG"))
         os.rmdir(directory)  # only if now empty: never someone else's files
     except OSError:
         pass
     return True
+
+
+def _is_format_folder(name: str) -> bool:
+    """``v1`` ... ``v{FORMAT}``: what this or an earlier devicelint wrote (not a later one's)."""
+    return name[:1] == "v" and name[1:].isdigit() and 0 < int(name[1:]) <= FORMAT
 
 
 def _code_signature() -> str:
