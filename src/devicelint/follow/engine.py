@@ -617,23 +617,20 @@ class Follower:
             if any_between(focus[0], node.lineno, node.end_lineno or node.lineno):
                 focused.add(id(node))
 
-        def using(names: set[str]) -> list[FunctionNode]:  # one text search per module
+        def using(names_in: Callable[[ModuleInfo], set[str]]) -> list[FunctionNode]:  # one text search a module
             return [
-                node for module, nodes in focusing.values()
+                node for module, nodes in focusing.values() if (names := names_in(module))
                 for node in self._using(module, [n for n in nodes if id(n) not in focused], names)
             ]  # fmt: skip
 
-        for module, nodes in focusing.values():
-            names = self._focus[id(module)][1]
-            if names:
-                focused.update(id(n) for n in self._using(module, [n for n in nodes if id(n) not in focused], set(names)))
+        focused.update(id(n) for n in using(lambda module: set(self._focus[id(module)][1])))  # a focused name
         # and the methods that call a focused one (callees run when called); a method that
         # did not use the names of earlier rounds can only join through the newest ones
-        names = {m.node.name for m in methods if id(m.node) in focused}
-        while names:
-            joined = using(names)
+        called = {m.node.name for m in methods if id(m.node) in focused}
+        while called:
+            joined = using(lambda module: called)
             focused.update(id(n) for n in joined)
-            names = {n.name for n in joined}
+            called = {n.name for n in joined}
         return focused
 
     def mro(self, module: ModuleInfo, node: ast.ClassDef, *, everywhere: bool = False) -> list[tuple[ModuleInfo, ast.ClassDef]]:
