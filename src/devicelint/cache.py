@@ -107,7 +107,7 @@ def clean(directory: str) -> bool:
     import shutil
 
     try:
-        targets = [entry.path for entry in os.scandir(directory) if _is_format_folder(entry.name) and entry.is_dir(follow_symlinks=False)]
+        targets = [entry.path for entry in os.scandir(directory) if 0 < _format_of(entry.name) <= FORMAT and entry.is_dir(follow_symlinks=False)]
     except OSError:
         return False
     if not targets:
@@ -115,7 +115,7 @@ def clean(directory: str) -> bool:
     for target in targets:
         shutil.rmtree(target, ignore_errors=True)
     try:
-        if not any(name[:1] == "v" and name[1:].isdigit() for name in os.listdir(directory)):  # a later devicelint's keeps it
+        if not any(_format_of(name) for name in os.listdir(directory)):  # a later devicelint's keeps it
             _remove(os.path.join(directory, "CACHEDIR.TAG"))
         os.rmdir(directory)  # only if now empty: never someone else's files
     except OSError:
@@ -123,9 +123,9 @@ def clean(directory: str) -> bool:
     return True
 
 
-def _is_format_folder(name: str) -> bool:
-    """``v1`` ... ``v{FORMAT}``: what this or an earlier devicelint wrote (not a later one's)."""
-    return name[:1] == "v" and name[1:].isdigit() and 0 < int(name[1:]) <= FORMAT
+def _format_of(name: str) -> int:
+    """The cache format whose folder ``name`` is (``v5``: 5); 0 for any other name."""
+    return int(name[1:]) if name[:1] == "v" and name[1:].isdigit() else 0
 
 
 def _code_signature() -> str:

@@ -15,11 +15,11 @@ import bisect
 import codecs
 import gc
 import io
-import keyword
 import re
 import sys
 import tokenize
 import warnings
+from keyword import kwlist, softkwlist
 from collections.abc import Iterable
 
 from devicelint.catalogue import PLACEMENT_CALLEES
@@ -204,13 +204,15 @@ def _in_triple_quoted(spans: list[tuple[int, int]], start: int) -> bool:
 
 _SUBSCRIPTED_END = re.compile(r"(?:\)|\]|(\w+))\Z")
 # Before "[", these start a list display, not a subscript: for d in ["gpu"], return ["gpu"].
-_KEYWORDS = frozenset(keyword.kwlist) | frozenset(keyword.softkwlist)
+_KEYWORDS = frozenset(kwlist) | frozenset(softkwlist)
 
 
 def _is_subscripted(text: str) -> bool:
     """Whether ``text`` ends with what a subscript follows: a name (not a keyword), ")" or "]"."""
     found = _SUBSCRIPTED_END.search(text)
     return found is not None and found[1] not in _KEYWORDS
+
+
 # ``in`` or ``not in`` right after a literal: comparisons bind tighter than anything else a
 # literal can end (a conditional, a tuple, a lambda, not/and/or), so the literal is (the end
 # of) the element tested, never the container, whose strings would refine a subject.
